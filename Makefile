@@ -1,0 +1,52 @@
+# QED: `make serve` (set up, build and serve the site) and `make test` (the whole gate).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Where torch comes from. This machine's pip finds a local CPU build; elsewhere use
+# TORCH_INDEX=https://download.pytorch.org/whl/cpu (plain PyPI serves the multi-GB CUDA build).
+TORCH_INDEX ?=
+# Seconds before a hanging proof is stopped: on import and per claim (pytest), per cell (nbval, site build).
+export QED_TIMEOUT ?= 120
+export NO_MKDOCS_2_WARNING := 1
+export PYTHONHASHSEED := 0
+
+.PHONY: help install test claims unit notebooks site serve clean
+
+help:
+	@echo "make serve   set up .venv (first run), build the site and serve it on http://127.0.0.1:8000"
+	@echo "make test    the whole gate: claims, project tests, notebooks (nbval), strict site build"
+	@echo "make clean   remove build outputs and caches (keeps .venv)"
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+test: install
+	$(MAKE) --no-print-directory claims unit notebooks site
+
+claims: install
+	$(BIN)/pytest answers/ --timeout=$(QED_TIMEOUT)
+
+unit: install
+	$(BIN)/pytest tests/ --timeout=600
+
+notebooks: install
+	$(BIN)/python -m qed.notebooks build/nb
+	$(BIN)/pytest --nbval-lax --nbval-cell-timeout=$(QED_TIMEOUT) --timeout=$(QED_TIMEOUT) build/nb
+
+site: install
+	QED_CELL_TIMEOUT=$(QED_TIMEOUT) $(BIN)/mkdocs build --strict
+
+serve: install
+	QED_CELL_TIMEOUT=$(QED_TIMEOUT) $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+clean:
+	rm -rf site build .cache

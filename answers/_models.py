@@ -1,0 +1,380 @@
+"""Reference CNNs for QED pages: AlexNet, VGG-16, ResNet-18 and ResNet-50 in plain ``torch.nn``.
+
+torchvision cannot be imported here, so pages that need a classic ImageNet network import it
+from this module. Each model copies torchvision's definition layer by layer (same order, same
+attribute names), so ``state_dict()`` keys and shapes are those of torchvision's checkpoints
+(``features.0.weight``, ``classifier.1.weight``, ``layer1.0.downsample.0.weight``, ``fc.weight``).
+
+The claims at the bottom check the models against torchvision's published parameter counts and
+GFLOPS figures. They also show that those "GFLOPS" figures count multiply-accumulates (MACs),
+not floating-point operations.
+"""
+
+import torch
+from torch import nn
+
+
+# --- AlexNet ------------------------------------------------------------------------------------
+# torchvision/models/alexnet.py: the single-tower variant from "One weird trick" (64/192/384/256/256
+# channels), not the two-GPU 96/256/384/384/256 network of the 2012 paper.
+
+
+class AlexNet(nn.Module):
+    def __init__(self, num_classes: int = 1000, dropout: float = 0.5) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2),  # (B, 64, 55, 55)
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2),  # (B, 64, 27, 27)
+            nn.Conv2d(64, 192, kernel_size=5, padding=2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2),  # (B, 192, 13, 13)
+            nn.Conv2d(192, 384, kernel_size=3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(384, 256, kernel_size=3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(256, 256, kernel_size=3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2),  # (B, 256, 6, 6)
+        )
+        self.avgpool = nn.AdaptiveAvgPool2d((6, 6))  # identity at 224x224; fixes other sizes
+        # Dropout comes *before* each hidden Linear, so the Linears sit at indices 1, 4, 6.
+        self.classifier = nn.Sequential(
+            nn.Dropout(p=dropout),
+            nn.Linear(256 * 6 * 6, 4096),
+            nn.ReLU(inplace=True),
+            nn.Dropout(p=dropout),
+            nn.Linear(4096, 4096),
+            nn.ReLU(inplace=True),
+            nn.Linear(4096, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.avgpool(self.features(x))  # (B, 256, 6, 6)
+        return self.classifier(torch.flatten(x, 1))  # (B, num_classes)
+
+
+def alexnet(num_classes: int = 1000) -> AlexNet:
+    return AlexNet(num_classes=num_classes)
+
+
+# --- VGG-16 -------------------------------------------------------------------------------------
+# torchvision/models/vgg.py, configuration "D" without batch norm: 13 3x3 convs, 5 max-pools.
+
+VGG16_CFG = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
+
+
+def make_layers(cfg: list, batch_norm: bool = False) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    in_channels = 3
+    for v in cfg:
+        if v == "M":
+            layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+        else:
+            layers.append(nn.Conv2d(in_channels, v, kernel_size=3, padding=1))
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(v))
+            layers.append(nn.ReLU(inplace=True))
+            in_channels = v
+    return nn.Sequential(*layers)
+
+
+class VGG(nn.Module):
+    def __init__(
+        self, features: nn.Module, num_classes: int = 1000, init_weights: bool = True, dropout: float = 0.5
+    ) -> None:
+        super().__init__()
+        self.features = features  # (B, 512, 7, 7) at 224x224
+        self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
+        # Dropout comes *after* each hidden ReLU, so the Linears sit at indices 0, 3, 6.
+        self.classifier = nn.Sequential(
+            nn.Linear(512 * 7 * 7, 4096),  # 25088 -> 4096: 102.8M of the 138.4M parameters
+            nn.ReLU(True),
+            nn.Dropout(p=dropout),
+            nn.Linear(4096, 4096),
+            nn.ReLU(True),
+            nn.Dropout(p=dropout),
+            nn.Linear(4096, num_classes),
+        )
+        if init_weights:
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                    if m.bias is not None:
+                        nn.init.constant_(m.bias, 0)
+                elif isinstance(m, nn.BatchNorm2d):
+                    nn.init.constant_(m.weight, 1)
+                    nn.init.constant_(m.bias, 0)
+                elif isinstance(m, nn.Linear):
+                    nn.init.normal_(m.weight, 0, 0.01)
+                    nn.init.constant_(m.bias, 0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.avgpool(self.features(x))  # (B, 512, 7, 7)
+        return self.classifier(torch.flatten(x, 1))  # (B, num_classes)
+
+
+def vgg16(num_classes: int = 1000) -> VGG:
+    return VGG(make_layers(VGG16_CFG), num_classes=num_classes)
+
+
+# --- ResNet-18 / ResNet-50 ----------------------------------------------------------------------
+# torchvision/models/resnet.py, without the groups/dilation/norm_layer options (ResNeXt, wide and
+# dilated variants), which change nothing for these two networks.
+
+
+def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
+    # No bias: the BatchNorm that follows has its own shift.
+    return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride, padding=1, bias=False)
+
+
+def conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
+
+
+class BasicBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None) -> None:
+        super().__init__()
+        self.conv1 = conv3x3(inplanes, planes, stride)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = conv3x3(planes, planes)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + identity)
+
+
+class Bottleneck(nn.Module):
+    # 1x1 reduce -> 3x3 -> 1x1 expand (x4). The stride sits on the 3x3 conv (conv2), as in
+    # torchvision ("ResNet V1.5"); the paper (V1) puts it on the first 1x1 conv.
+    expansion = 4
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None) -> None:
+        super().__init__()
+        self.conv1 = conv1x1(inplanes, planes)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = conv3x3(planes, planes, stride)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = conv1x1(planes, planes * self.expansion)
+        self.bn3 = nn.BatchNorm2d(planes * self.expansion)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + identity)
+
+
+class ResNet(nn.Module):
+    def __init__(
+        self,
+        block: type[BasicBlock | Bottleneck],
+        layers: list[int],
+        num_classes: int = 1000,
+        zero_init_residual: bool = False,
+    ) -> None:
+        super().__init__()
+        self.inplanes = 64
+        self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)  # (B, 64, 112, 112)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)  # (B, 64, 56, 56)
+        self.layer1 = self._make_layer(block, 64, layers[0])  # (B, 64 * expansion, 56, 56)
+        self.layer2 = self._make_layer(block, 128, layers[1], stride=2)  # (B, 128 * expansion, 28, 28)
+        self.layer3 = self._make_layer(block, 256, layers[2], stride=2)  # (B, 256 * expansion, 14, 14)
+        self.layer4 = self._make_layer(block, 512, layers[3], stride=2)  # (B, 512 * expansion, 7, 7)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(512 * block.expansion, num_classes)
+
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+        if zero_init_residual:
+            # Each residual branch then starts at zero and the block at the identity.
+            for m in self.modules():
+                if isinstance(m, Bottleneck):
+                    nn.init.constant_(m.bn3.weight, 0)
+                elif isinstance(m, BasicBlock):
+                    nn.init.constant_(m.bn2.weight, 0)
+
+    def _make_layer(self, block: type[BasicBlock | Bottleneck], planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
+        downsample = None
+        # A projection shortcut (1x1 conv + BN) only where the shape changes: the first block of a
+        # stage that strides, and ResNet-50's layer1 (64 -> 256 channels).
+        if stride != 1 or self.inplanes != planes * block.expansion:
+            downsample = nn.Sequential(
+                conv1x1(self.inplanes, planes * block.expansion, stride),
+                nn.BatchNorm2d(planes * block.expansion),
+            )
+        layers = [block(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes * block.expansion
+        layers += [block(self.inplanes, planes) for _ in range(1, blocks)]
+        return nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))  # (B, 64, 56, 56)
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))  # (B, 512 * expansion, 7, 7)
+        x = torch.flatten(self.avgpool(x), 1)  # (B, 512 * expansion)
+        return self.fc(x)  # (B, num_classes)
+
+
+def resnet18(num_classes: int = 1000) -> ResNet:
+    return ResNet(BasicBlock, [2, 2, 2, 2], num_classes=num_classes)
+
+
+def resnet50(num_classes: int = 1000) -> ResNet:
+    return ResNet(Bottleneck, [3, 4, 6, 3], num_classes=num_classes)
+
+
+# --- Counting -----------------------------------------------------------------------------------
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def count_flops(model: nn.Module, input_size: tuple[int, ...] = (1, 3, 224, 224)) -> int:
+    """FlopCounterMode's total for one forward pass: 2 FLOPs per multiply-accumulate of the
+    convolutions and matmuls; element-wise ops (BN, ReLU, pooling, residual adds) count zero."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    device = next(model.parameters()).device
+    x = torch.empty(input_size, device=device)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(x)
+    return counter.get_total_flops()
+
+
+# --- Claims -------------------------------------------------------------------------------------
+# torchvision's published figures for its ImageNet-1K weights (IMAGENET1K_V1):
+#   docs model pages, "num_params" and "GFLOPS" rows:
+#     https://pytorch.org/vision/stable/models/generated/torchvision.models.alexnet.html
+#     https://pytorch.org/vision/stable/models/generated/torchvision.models.vgg16.html
+#     https://pytorch.org/vision/stable/models/generated/torchvision.models.resnet18.html
+#     https://pytorch.org/vision/stable/models/generated/torchvision.models.resnet50.html
+#   source, the Weights meta fields "num_params" and "_ops" in torchvision/models/alexnet.py,
+#   vgg.py and resnet.py (`_ops`: 0.714, 15.47, 1.814, 4.089; the docs print them to 2 decimals:
+#   0.71, 15.47, 1.81, 4.09). "_ops" was added by https://github.com/pytorch/vision/pull/6936.
+PUBLISHED = {
+    # name: (builder, num_params, _ops in "GFLOPS")
+    "alexnet": (alexnet, 61_100_840, 0.714),
+    "vgg16": (vgg16, 138_357_544, 15.47),
+    "resnet18": (resnet18, 11_689_512, 1.814),
+    "resnet50": (resnet50, 25_557_032, 4.089),
+}
+
+
+def _on_meta(builder) -> nn.Module:
+    # Shapes without storage: VGG-16 on real tensors would allocate ~550 MB and take seconds.
+    with torch.device("meta"):
+        return builder()
+
+
+def test_parameter_counts_equal_torchvision_num_params():
+    """Each model has exactly torchvision's published number of parameters."""
+    for name, (builder, num_params, _) in PUBLISHED.items():
+        actual = count_parameters(_on_meta(builder))
+        assert actual == num_params, f"{name}: {actual:,} parameters, torchvision publishes {num_params:,}"
+
+
+def _macs_from_layer_shapes(model: nn.Module, input_size=(1, 3, 224, 224)) -> int:
+    # Independent count: one multiply-accumulate per kernel weight per output element.
+    macs = 0
+
+    def hook(module, inputs, output):
+        nonlocal macs
+        if isinstance(module, nn.Conv2d):
+            kh, kw = module.kernel_size
+            macs += output.numel() * (module.in_channels // module.groups) * kh * kw
+        elif isinstance(module, nn.Linear):
+            macs += output.numel() * module.in_features
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        model(torch.empty(input_size, device="meta"))
+    for handle in handles:
+        handle.remove()
+    return macs
+
+
+def test_flop_counter_counts_two_flops_per_multiply_accumulate():
+    """FlopCounterMode reports exactly twice the multiply-accumulates of the convs and Linears."""
+    for name, (builder, _, _) in PUBLISHED.items():
+        model = _on_meta(builder)
+        actual = count_flops(model)
+        expected = 2 * _macs_from_layer_shapes(model)
+        assert actual == expected, f"{name}: FlopCounterMode {actual:,}, 2 x MACs {expected:,}"
+
+
+def test_published_gflops_are_multiply_accumulates():
+    """torchvision's "GFLOPS" figures are billions of multiply-accumulates at 224x224: half the true FLOP count."""
+    for name, (builder, _, published) in PUBLISHED.items():
+        flops = count_flops(_on_meta(builder))
+        macs = flops // 2
+        assert round(macs / 1e9, 3) == published, f"{name}: {macs / 1e9:.4f} GMACs, torchvision publishes {published}"
+        assert round(macs / 1e9, 2) == round(published, 2)  # the docs' 2-decimal figure
+        # Where it stops holding: read as real FLOPs (multiply and add counted separately), the
+        # published figure is off by a factor of 2.
+        assert abs(flops / 1e9 / published - 2) < 0.01, f"{name}: {flops / 1e9:.3f} GFLOPs"
+
+
+def test_forward_maps_an_imagenet_image_to_1000_logits():
+    """A (1, 3, 224, 224) input gives (1, 1000) logits; num_classes changes only the last Linear."""
+    for name, (builder, num_params, _) in PUBLISHED.items():
+        model = _on_meta(builder)
+        with torch.no_grad():
+            y = model.eval()(torch.empty(1, 3, 224, 224, device="meta"))
+        assert y.shape == (1, 1000), f"{name}: {tuple(y.shape)}"
+        with torch.device("meta"):
+            small = builder(num_classes=10)
+        in_features = {"alexnet": 4096, "vgg16": 4096, "resnet18": 512, "resnet50": 2048}[name]
+        assert count_parameters(small) == num_params - (1000 - 10) * (in_features + 1), name
+    # Meta tensors only propagate shapes; one real CPU pass (the cheapest model; AlexNet's init
+    # alone takes ~2 s, VGG-16 needs 550 MB) checks that the kernels run and give finite logits.
+    torch.manual_seed(0)
+    with torch.no_grad():
+        y = resnet18().eval()(torch.randn(1, 3, 224, 224))
+    assert y.shape == (1, 1000) and torch.isfinite(y).all()
+
+
+def test_state_dict_layout_matches_torchvision_checkpoints():
+    """The state_dict keys follow torchvision's layout: Linear indices, downsample placement and the V1.5 stride."""
+    alex = _on_meta(alexnet).state_dict()
+    assert [k for k in alex if k.startswith("classifier") and k.endswith("weight")] == [
+        "classifier.1.weight", "classifier.4.weight", "classifier.6.weight",
+    ]
+    assert alex["features.0.weight"].shape == (64, 3, 11, 11)
+    assert alex["classifier.1.weight"].shape == (4096, 256 * 6 * 6)
+
+    vgg = _on_meta(vgg16).state_dict()
+    assert [k for k in vgg if k.startswith("classifier") and k.endswith("weight")] == [
+        "classifier.0.weight", "classifier.3.weight", "classifier.6.weight",
+    ]
+    assert vgg["features.28.weight"].shape == (512, 512, 3, 3)  # the 13th and last conv
+    assert vgg["classifier.0.weight"].shape == (4096, 25088)
+
+    r18, r50 = _on_meta(resnet18), _on_meta(resnet50)
+    downsampled = lambda sd: sorted({k.split(".downsample")[0] for k in sd if ".downsample." in k})
+    # ResNet-18's layer1 keeps 64 channels and stride 1, so it has no projection shortcut.
+    assert downsampled(r18.state_dict()) == ["layer2.0", "layer3.0", "layer4.0"]
+    assert downsampled(r50.state_dict()) == ["layer1.0", "layer2.0", "layer3.0", "layer4.0"]
+    assert r50.state_dict()["layer1.0.downsample.0.weight"].shape == (256, 64, 1, 1)
+    assert r50.state_dict()["layer1.0.downsample.1.running_var"].shape == (256,)
+    assert r50.state_dict()["fc.weight"].shape == (1000, 2048)
+    # ResNet V1.5: the 3x3 conv strides, the first 1x1 does not.
+    assert r50.layer2[0].conv1.stride == (1, 1) and r50.layer2[0].conv2.stride == (2, 2)

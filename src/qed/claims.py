@@ -1,0 +1,84 @@
+"""What a claim is, and the checklist that runs the claims of a proof module outside pytest.
+
+A claim is a module-level function ``test_<name>()`` that takes no arguments and whose docstring
+states the claim in one sentence. pytest collects the same functions from ``answers/``; the
+notebook paths (nbval, the site build) and ``python answers/<section>/<module>.py`` run them through
+:func:`run_claims`, in the last cell of every proof module.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PASS = "✔"
+FAIL = "✘"
+
+
+def claims_in(namespace: Mapping[str, object]) -> list[Callable[[], object]]:
+    """The claim functions defined in ``namespace``, in the order they were defined."""
+    return [
+        obj
+        for name, obj in namespace.items()
+        if name.startswith("test_") and inspect.isfunction(obj)
+    ]
+
+
+def run_claims(namespace: Mapping[str, object]) -> None:
+    """Run every claim in ``namespace``, print a checklist, and raise if any claim failed.
+
+    The raise matters: it is what makes nbval and the site build (``allow_errors: false``) fail.
+    """
+    failed: list[str] = []
+    claims = claims_in(namespace)
+    for claim in claims:
+        doc = inspect.getdoc(claim) or ""
+        try:
+            claim()
+        except Exception as error:  # any exception, not only AssertionError, refutes the claim
+            failed.append(claim.__name__)
+            print(f"{FAIL} {claim.__name__}: {doc}")
+            last = traceback.format_exception_only(error)[-1].strip()
+            print(f"    {last}")
+        else:
+            print(f"{PASS} {claim.__name__}: {doc}")
+    print(f"{len(claims) - len(failed)} passed, {len(failed)} failed")
+    if failed:
+        raise AssertionError(f"{len(failed)} of {len(claims)} claims failed: {', '.join(failed)}")
+
+
+# --- Reading claims without running them (for the site hooks, the tests and the CLI) ---------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    name: str
+    doc: str  # the docstring, whitespace collapsed ("" if missing)
+    lineno: int
+    arguments: int  # a claim takes none
+
+
+def read_claims(path: Path | str) -> list[Claim]:
+    """The claims defined at the top level of a proof module, read from its source (nothing runs)."""
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=str(path))
+    claims = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+            doc = " ".join((ast.get_docstring(node) or "").split())
+            arguments = len(node.args.args) + len(node.args.posonlyargs) + len(node.args.kwonlyargs)
+            claims.append(Claim(node.name, doc, node.lineno, arguments))
+    return claims
+
+
+def is_helper(path: Path) -> bool:
+    """Helpers (``_*.py``, ``__init__.py``, ``conftest.py``) are imported by proofs, never pages."""
+    return path.name.startswith("_") or path.name == "conftest.py"
+
+
+def proof_module_paths(answers_dir: Path | str) -> list[Path]:
+    """Every proof module under ``answers_dir`` (``answers/<section>/<module>.py``), sorted."""
+    return sorted(p for p in Path(answers_dir).rglob("*.py") if not is_helper(p))

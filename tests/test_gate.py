@@ -1,0 +1,78 @@
+"""The gate: a broken or hanging proof fails every path (pytest, the script, nbval, the site build), named.
+
+Each test builds a throwaway project (``tests/_support.py``) with one page and one proof module, so
+nothing in the repository changes. A hang is stopped by ``QED_TIMEOUT`` (3 s here).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+import pytest
+
+from tests._support import BIN, FAILING, HANGING, MODULE, PASSING, ROOT, make_probe, run
+
+TIMEOUT = "3"
+
+
+def probe(tmp_path, cell):
+    project = make_probe(tmp_path, cell)
+    shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
+    shutil.copy(ROOT / "answers" / "conftest.py", project / "answers" / "conftest.py")
+    return project
+
+
+def pytest_claims(project):
+    return run([str(BIN / "pytest"), "answers/", f"--timeout={TIMEOUT}"], cwd=project, QED_TIMEOUT=TIMEOUT)
+
+
+def nbval(project):
+    converted = run([sys.executable, "-m", "qed.notebooks", "build/nb", "answers"], cwd=project)
+    assert converted.returncode == 0, converted.stderr
+    return run(
+        [str(BIN / "pytest"), "--nbval-lax", f"--nbval-cell-timeout={TIMEOUT}", "build/nb"], cwd=project
+    )
+
+
+def site_build(project):
+    return run([str(BIN / "mkdocs"), "build", "--strict"], cwd=project, QED_CELL_TIMEOUT=TIMEOUT)
+
+
+def test_a_sound_proof_passes_every_path(tmp_path):
+    project = probe(tmp_path, PASSING)
+    assert pytest_claims(project).returncode == 0
+    script = run([sys.executable, MODULE], cwd=project)
+    assert script.returncode == 0 and "✔ test_sum_of_first_n_odd_numbers_is_n_squared" in script.stdout
+    assert nbval(project).returncode == 0
+    built = site_build(project)
+    assert built.returncode == 0, built.stderr[-2000:]
+    page = (project / "site" / MODULE.replace(".py", ".html")).read_text(encoding="utf-8")
+    assert "1 passed, 0 failed" in page  # the executed checklist is on the page
+
+
+def test_a_broken_claim_fails_every_path_naming_it(tmp_path):
+    project = probe(tmp_path, FAILING)
+    result = pytest_claims(project)
+    assert result.returncode == 1 and "FAILED answers/algorithms/gate_probe.py::test_broken_on_purpose" in result.stdout
+    script = run([sys.executable, MODULE], cwd=project)
+    assert script.returncode != 0 and "✘ test_broken_on_purpose" in script.stdout
+    result = nbval(project)
+    assert result.returncode == 1 and "gate_probe.ipynb" in result.stdout and "test_broken_on_purpose" in result.stdout
+    result = site_build(project)
+    assert result.returncode == 1
+    assert f"proof module {MODULE} failed while executing: AssertionError: 1 of 2 claims failed: test_broken_on_purpose" in result.stderr
+
+
+@pytest.mark.parametrize("path", ["pytest", "nbval", "site"])
+def test_a_hanging_proof_is_stopped_and_named(tmp_path, path):
+    project = probe(tmp_path, HANGING)
+    if path == "pytest":
+        result = pytest_claims(project)
+        assert result.returncode != 0 and "answers/algorithms/gate_probe.py took longer than 3 s to import" in result.stdout
+    elif path == "nbval":
+        result = nbval(project)
+        assert result.returncode == 1 and "gate_probe.ipynb" in result.stdout and "Timeout" in result.stdout
+    else:
+        result = site_build(project)
+        assert result.returncode == 1 and f"proof module {MODULE} failed while executing: CellTimeoutError" in result.stderr
