@@ -96,7 +96,7 @@ fig, axes = plt.subplots(1, len(panels), figsize=(13, 3.6))
 for ax, (title, pool) in zip(axes, panels):
     grad_output = torch.ones_like(pool(x_demo))
     grad = autograd_input_grad(pool, x_demo, grad_output)[0, 0]  # (6, 6)
-    ax.imshow(grad, cmap="viridis", vmin=0)
+    ax.imshow(grad.numpy(), cmap="viridis", vmin=0)
     for (r, c), value in zip(torch.cartesian_prod(torch.arange(6), torch.arange(6)).tolist(), grad.flatten()):
         color = "k" if value > 0.6 * grad.max() else "w"  # readable on viridis
         ax.text(c, r, f"{value:.2g}", ha="center", va="center", fontsize=8, color=color)
