@@ -11,7 +11,7 @@ from mkdocs.utils import yaml_load
 
 from qed.claims import proof_module_paths, read_claims
 from qed.inventory import load_inventory
-from qed.pages import Admonition, page_paths, parse_page
+from qed.pages import cited_claims, page_paths, parse_page
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE_PATHS = page_paths(ROOT / "docs")
@@ -93,7 +93,7 @@ def test_claims_cited_in_the_explanation_exist(pages):
     for page in pages:
         claims = {claim.name for module in page.proof_modules for claim in read_claims(ROOT / module)}
         for section in ("Explanation", "Follow-ups"):
-            cited = Admonition("", "", page.sections.get(section, "")).claims
+            cited = cited_claims(page.sections.get(section, ""))
             assert set(cited) <= claims, f"{page.path}: '## {section}' cites unknown claims {sorted(set(cited) - claims)}"
 
 

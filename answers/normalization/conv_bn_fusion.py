@@ -168,31 +168,13 @@ def test_fusion_agrees_with_torch_fuse_conv_bn_eval():
 # The fold does not make the convolution cheaper: the fused convolution has the same weight shape, so the same
 # multiply-accumulates. What disappears is BN's own pass over the activation. A `TorchDispatchMode` sees every
 # ATen operator that runs, so it can list the ops each model dispatches and add up the bytes of the tensors they
-# return. Conv → BN runs a `convolution`, writes its output, then runs `native_batch_norm`, which reads that
-# output back and writes a second tensor of the same size (plus a zero-size `empty` placeholder for statistics it
-# does not need in eval mode). The fused model runs the convolution alone.
+# return; ours, `DispatchLog`, is a dozen lines in `answers/_dispatch.py`, shared with the dropout proof.
+# Conv → BN runs a `convolution`, writes its output, then runs `native_batch_norm`, which reads that output
+# back and writes a second tensor of the same size (plus a zero-size `empty` placeholder for statistics it does
+# not need in eval mode). The fused model runs the convolution alone.
 
 # %%
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_leaves
-
-
-class DispatchLog(TorchDispatchMode):
-    """Record the name of every ATen op that runs and the bytes of the tensors it returns."""
-
-    def __init__(self):
-        super().__init__()
-        self.ops = []  # [(op name, bytes written)]
-
-    @classmethod
-    def _should_skip_dynamo(cls):
-        return False  # nothing here is compiled; skipping the dynamo wrapper saves a 2 s import of torch._dynamo
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        written = sum(t.numel() * t.element_size() for t in tree_leaves(out) if isinstance(t, torch.Tensor))
-        self.ops.append((func.overloadpacket.__name__, written))
-        return out
+from answers._dispatch import DispatchLog  # a TorchDispatchMode that records (op name, bytes written)
 
 
 def dispatched_ops(model, x):

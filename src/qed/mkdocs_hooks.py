@@ -19,6 +19,7 @@ What they do, by event:
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 import os
 import re
@@ -56,6 +57,7 @@ S = _State()
 # ---------------------------------------------------------------------------------------- config
 
 
+@event_priority(50)  # before material's tags plugin, which reads its allowed list in its own on_config
 def on_config(config):
     S.root = Path(config.config_file_path).resolve().parent
     try:
@@ -88,7 +90,7 @@ def _allow_tags(config):
 def _helpers_digest() -> str:
     """A digest of everything a proof page's output depends on besides the module itself."""
     digest = hashlib.sha256()
-    inputs = [p for p in sorted((S.root / "answers").rglob("*.py")) if is_helper(p)]
+    inputs = [p for p in sorted((S.root / "answers").rglob("*.py")) if is_helper(p) and p.name != "conftest.py"]
     inputs += [S.root / "src" / "qed" / "claims.py", S.root / "constraints.txt"]
     for path in inputs:
         if path.exists():
@@ -188,14 +190,12 @@ def _decorate_question(markdown: str, question, page, files) -> str:
     lines = markdown.split("\n")
     h1 = next(i for i, line in enumerate(lines) if line.startswith("# "))
     sources = ", ".join(f"[{sid}]({_link(page, 'sources.md', files)}#{sid.lower().replace('.', '')})" for sid in question.sources)
-    zh = " / ".join(question.zh)
-    header = [
-        "",
-        f'<p class="qed-zh" lang="zh">原题：{zh}</p>' if zh else "",
-        f'<p class="qed-meta">Level {question.level} ({LEVELS[question.level]})'
-        + (f" · Sources: {sources}" if sources else "")
-        + "</p>",
-    ]
+    meta = f"Level {question.level} ({LEVELS[question.level]})" + (f" · Sources: {sources}" if sources else "")
+    header = [""]
+    if question.zh:  # HTML, escaped: the titles are raw text from the notes (3*3 would turn into emphasis)
+        header.append(f'<p class="qed-zh" lang="zh">原题：{html.escape(" / ".join(question.zh))}</p>')
+        header.append("")
+    header += [meta, "{: .qed-meta }", ""]
     lines[h1 + 1 : h1 + 1] = header
     proof = next(i for i, line in enumerate(lines) if line.strip() == "## Proof")
     end = next((i for i in range(proof + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
@@ -287,19 +287,20 @@ def _section_overview(page, files) -> str:
 # ------------------------------------------------------------------------------ notebook pages
 
 
-def _is_proof_page(page) -> bool:
-    return page.file.src_uri in S.question_of or page.file.src_uri in S.proofs
-
-
-def on_page_content(html, page, config, files):
+def on_page_content(page_html, page, config, files):
     if page.file.src_uri not in S.proofs:
-        return html
+        return page_html
     question = S.question_of.get(page.file.src_uri)
     if question is None:
-        return html
+        return page_html
     href = get_relative_url(files.get_file_from_path(question.src_uri).url, page.url)
-    back = f'<p class="qed-backlink">Proof for the question <a href="{href}">{question.question}</a></p>'
-    return back + html
+    module = page.file.src_uri
+    name = PurePosixPath(module).name  # include_source copies the module next to the page
+    back = (
+        f'<p class="qed-backlink">Proof for the question <a href="{href}">{html.escape(question.question)}</a><br>'
+        f'Run it yourself: <code>pytest {module} -v</code> · <a href="{name}" download>download {name}</a></p>'
+    )
+    return back + page_html
 
 
 _STYLE = re.compile(r'<style type="text/css">(.*?)</style>', re.DOTALL)
@@ -315,7 +316,6 @@ _REMOTE_SCRIPTS = re.compile(
 def on_post_page(output, page, config):
     if page.file.src_uri not in S.proofs:
         return output
-    site_dir = Path(config.site_dir)
 
     def extract(match):
         css = match.group(1)
@@ -325,16 +325,16 @@ def on_post_page(output, page, config):
         return f'<link rel="stylesheet" href="{href}">'
 
     output = _STYLE.sub(extract, output)
-    output = _REMOTE_SCRIPTS.sub("", output)
-    for digest, css in S.css.items():
-        target = site_dir / "assets" / "jupyter" / f"{digest}.css"
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(css, encoding="utf-8")
-    return output
+    return _REMOTE_SCRIPTS.sub("", output)
 
 
 def on_post_build(config):
+    for digest, css in S.css.items():
+        target = Path(config.site_dir) / "assets" / "jupyter" / f"{digest}.css"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(css, encoding="utf-8")
+    if S.css:
+        log.info("notebook CSS moved to %d shared stylesheet(s) under assets/jupyter/", len(S.css))
     problems = scan_site(config.site_dir)
     if problems:
         first, urls = next(iter(problems.items()))

@@ -51,7 +51,7 @@ class Admonition:
     @property
     def claims(self) -> list[str]:
         """The claim names (``test_...``) this admonition cites, in order."""
-        return _CLAIM_NAME.findall(self.title + "\n" + self.body)
+        return cited_claims(self.title + "\n" + self.body)
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,11 @@ def _normalize(path: PurePosixPath) -> str:
         elif part != ".":
             parts.append(part)
     return "/".join(parts)
+
+
+def cited_claims(markdown: str) -> list[str]:
+    """The claim names written in backticks (`` `test_...` ``) in some Markdown, in order."""
+    return _CLAIM_NAME.findall(markdown)
 
 
 def word_count(text: str) -> int:
