@@ -43,10 +43,10 @@ notebooks: install
 	$(BIN)/pytest --nbval-lax --nbval-cell-timeout=$(QED_TIMEOUT) --timeout=$(QED_TIMEOUT) build/nb
 
 site: install
-	QED_CELL_TIMEOUT=$(QED_TIMEOUT) $(BIN)/mkdocs build --strict
+	$(BIN)/mkdocs build --strict
 
 serve: install
-	QED_CELL_TIMEOUT=$(QED_TIMEOUT) $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 clean:
 	rm -rf site build .cache

@@ -36,7 +36,7 @@ def nbval(project):
 
 
 def site_build(project):
-    return run([str(BIN / "mkdocs"), "build", "--strict"], cwd=project, QED_CELL_TIMEOUT=TIMEOUT)
+    return run([str(BIN / "mkdocs"), "build", "--strict"], cwd=project, QED_TIMEOUT=TIMEOUT)
 
 
 def test_a_sound_proof_passes_every_path(tmp_path):

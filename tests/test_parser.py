@@ -99,3 +99,9 @@ def test_a_bad_page_raises_one_line_naming_file_and_field(tmp_path, mutate, expe
 def test_follow_ups_are_optional(tmp_path):
     page = parse_page(write(tmp_path, GOOD.split("## Follow-ups")[0]))
     assert "Follow-ups" not in page.sections and page.follow_ups == []
+
+
+def test_a_repeated_section_is_named(tmp_path):
+    path = write(tmp_path, GOOD.replace("## Follow-ups", "## Proof\n\nagain\n\n## Follow-ups"))
+    with pytest.raises(PageError, match=r"sections are .*'Common wrong answers', 'Proof', 'Follow-ups'\]"):
+        parse_page(path)

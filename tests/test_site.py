@@ -10,6 +10,7 @@ import json
 import re
 
 from qed.inventory import load_inventory
+from tests._support import ROOT
 from qed.site_check import external_loads, scan_site
 
 
@@ -95,3 +96,16 @@ def test_proof_pages_keep_the_notebook_css_in_one_shared_file(quick_site, pages)
             styles = re.findall(r"<style[^>]*>(.*?)</style>", html, re.DOTALL)
             assert max(map(len, styles), default=0) < 20_000, f"{module}: a large inline <style> is left"
             assert "assets/jupyter/" in html and "Proof for the question" in html
+
+
+def test_jieba_user_dictionary_keeps_domain_terms_whole():
+    """The default dictionary splits these terms (感受/野); ours keeps them whole, as search needs."""
+    import jieba
+
+    sentence = "感受野和批归一化，深度可分离卷积与空洞卷积"
+    terms = ["感受野", "批归一化", "深度可分离卷积", "空洞卷积"]
+    default = jieba.Tokenizer()
+    assert not set(terms) <= set(default.cut(sentence))  # without the user dictionary some are split
+    ours = jieba.Tokenizer()
+    ours.load_userdict(str(ROOT / "src" / "qed" / "data" / "jieba_user.txt"))
+    assert set(terms) <= set(ours.cut(sentence))

@@ -33,22 +33,26 @@ from mkdocs.utils import get_relative_url
 
 from qed.claims import is_helper, proof_module_paths, read_claims
 from qed.inventory import load_inventory
-from qed.pages import LEVELS, PageError, is_question_page, load_pages, load_sections
+from qed.pages import LEVELS, PageError, load_pages, load_sections
 from qed.site_check import scan_site
 
 log = logging.getLogger("mkdocs.plugins.qed")
 
-CELL_TIMEOUT_DEFAULT = 120  # seconds; a claim module runs in seconds, so this only stops hangs
+# Seconds a cell may run (QED_TIMEOUT, as for pytest and nbval); a proof runs in seconds, so this only stops hangs.
+TIMEOUT_DEFAULT = 120
 
 
 class _State:
-    root: Path
-    pages: list = []
-    by_src_uri: dict = {}
-    proofs: list[str] = []  # repository-relative paths of the proof modules
-    claims: dict[str, list] = {}  # module path -> claims
-    question_of: dict[str, object] = {}  # module path -> the page that links to it
-    css: dict[str, str] = {}  # digest -> stylesheet extracted from notebook pages
+    """What ``on_config`` reads once per build, for the later events."""
+
+    def __init__(self):
+        self.root = Path.cwd()
+        self.pages: list = []
+        self.by_src_uri: dict = {}  # "section/slug.md" -> Page
+        self.proofs: list[str] = []  # repository-relative paths of the proof modules
+        self.claims: dict[str, list] = {}  # module path (helpers too) -> its claims
+        self.question_of: dict = {}  # proof module path -> the page that links to it
+        self.css: dict[str, str] = {}  # digest -> stylesheet extracted from notebook pages
 
 
 S = _State()
@@ -109,8 +113,12 @@ def _configure_notebooks(config):
     current = base / _helpers_digest()
     if base.is_dir():
         for old in base.iterdir():
-            if old != current:
-                shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
+            if old == current:
+                continue
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink()
     plugin.config["cache_dir"] = str(current)
     _patch_mkdocs_jupyter()
 
@@ -128,7 +136,7 @@ def _patch_mkdocs_jupyter():
         from traitlets.config import Config
 
         app = original_app(*args, **kwargs)
-        timeout = int(os.environ.get("QED_CELL_TIMEOUT", CELL_TIMEOUT_DEFAULT))
+        timeout = int(os.environ.get("QED_TIMEOUT", TIMEOUT_DEFAULT))
         # mkdocs-jupyter sets this section as a plain dict, which Config.merge would replace whole.
         app.config["ExecutePreprocessor"] = Config({**app.config["ExecutePreprocessor"], "timeout": timeout})
         return app
@@ -244,6 +252,11 @@ def _counts() -> str:
     )
 
 
+def _text(raw: str) -> str:
+    """Raw text (a note's title) made safe inside Markdown: no emphasis, links or table cells from it."""
+    return re.sub(r"([\\`*_\[\]|])", r"\\\1", html.escape(raw, quote=False))
+
+
 def _answered_by() -> dict:
     return {sid: page for page in S.pages for sid in page.sources}
 
@@ -262,8 +275,7 @@ def _sources_table(page, files) -> str:
         for q in questions:
             target = answered.get(q.id)
             cell = f"[{target.title}]({_link(page, target.src_uri, files)})" if target else "*not yet*"
-            title = q.title.replace("|", "\\|")
-            out.append(f'| <span id="{q.id.lower().replace(".", "")}">{q.id}</span> | {title} | {cell} |')
+            out.append(f'| <span id="{q.id.lower().replace(".", "")}">{q.id}</span> | {_text(q.title)} | {cell} |')
     return "\n".join(out)
 
 
@@ -280,7 +292,7 @@ def _section_overview(page, files) -> str:
     pending = [q for q in load_inventory().values() if q.section in section["inventory"] and q.id not in answered]
     if pending:
         out += ["", f"Source questions of this section not answered yet ({len(pending)}):", ""]
-        out += [f"- {q.id}: {q.english}" for q in pending]
+        out += [f"- {q.id}: {_text(q.english)}" for q in pending]
     return "\n".join(out)
 
 

@@ -153,23 +153,21 @@ def _headings(body: str):
                 yield index, len(hashes), text.strip()
 
 
-def split_sections(body: str) -> tuple[str | None, dict[str, str], list[str]]:
-    """The H1 text, the ``##`` sections by name, and the H1 lines found (to detect duplicates)."""
+def split_sections(body: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The H1 lines, and the ``##`` sections as (name, Markdown body) pairs in file order."""
     lines = body.splitlines()
     h1s: list[str] = []
-    sections: dict[str, str] = {}
     marks: list[tuple[int, str]] = []
     for index, level, text in _headings(body):
         if level == 1:
             h1s.append(text)
         elif level == 2:
             marks.append((index, text))
+    sections = []
     for number, (index, name) in enumerate(marks):
         end = marks[number + 1][0] if number + 1 < len(marks) else len(lines)
-        if name in sections:
-            sections[name + " (again)"] = ""
-        sections[name] = "\n".join(lines[index + 1 : end]).strip("\n")
-    return (h1s[0] if h1s else None), sections, h1s
+        sections.append((name, "\n".join(lines[index + 1 : end]).strip("\n")))
+    return h1s, sections
 
 
 def admonitions(markdown: str) -> list[Admonition]:
@@ -249,14 +247,16 @@ def parse_page(path: Path | str, text: str | None = None) -> Page:
     if len(zh) != len(sources):
         raise PageError(path, f"front matter field 'zh' has {len(zh)} titles for {len(sources)} sources")
 
-    question, sections, h1s = split_sections(body)
-    if question is None:
+    h1s, pairs = split_sections(body)
+    if not h1s:
         raise PageError(path, "no H1 question ('# ...?')")
     if len(h1s) > 1:
         raise PageError(path, f"more than one H1: {h1s[1]!r}")
+    question = h1s[0]
     if not question.endswith("?"):
         raise PageError(path, f"the H1 must be the question and end with '?': {question!r}")
-    names = list(sections)
+    names = [name for name, _ in pairs]
+    sections = dict(pairs)
     expected = [name for name in SECTIONS if name in names or name not in OPTIONAL_SECTIONS]
     if names != expected:
         raise PageError(path, f"sections are {names}, expected {expected} ('## Follow-ups' optional)")
