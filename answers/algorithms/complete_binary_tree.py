@@ -12,7 +12,8 @@
 # 3. there is exactly one complete shape per node count (`test_exactly_one_complete_tree_per_size`);
 # 4. the note's numbering definition is correct on every shape (`test_note_definition_agrees_on_every_shape`);
 # 5. the empty tree and a single node are complete (`test_empty_and_single_node_are_complete`);
-# 6. the DFS alternative (largest heap index = node count) agrees, and its indices need an early exit (`test_dfs_max_index_equals_count_agrees`, `test_heap_index_grows_exponentially_without_an_early_exit`);
+# 6. the DFS alternative (largest heap index = node count) agrees, and its indices need an early exit (`test_dfs_max_index_equals_count_agrees`, `test_heap_index_grows_exponentially_without_an_early_exit`),
+#    although with wrap-around arithmetic the max-versus-$n$ comparison still comes out right (`test_wrapped_heap_indices_still_reach_above_n`);
 # 7. complete is not perfect, and "0 or 2 children" is neither necessary nor sufficient (`test_complete_is_not_perfect`, `test_zero_or_two_children_is_neither_necessary_nor_sufficient`);
 # 8. local shortcuts accept incomplete trees (`test_local_shortcuts_accept_incomplete_trees`).
 
@@ -27,6 +28,7 @@
 
 # %%
 import math
+import random
 from collections import deque, namedtuple
 
 Node = namedtuple("Node", "left right")
@@ -254,8 +256,17 @@ def test_empty_and_single_node_are_complete():
 # $n$ (equivalently, the largest is $n$). So count the nodes, then walk depth first and fail at the first
 # slot above $n$. The catch is that slots double at
 # every level: along a chain of 100 nodes (LeetCode allows 100) the last slot is $2^{99}$, far beyond a
-# 64-bit integer in Java or C++. Stopping at the first slot above $n$ keeps every slot that is ever
-# computed at most $2n + 1$, since only nodes in slots $\le n$ get their children numbered.
+# 64-bit integer. Stopping at the first slot above $n$ keeps every slot that is ever computed at most
+# $2n + 1$, since only nodes in slots $\le n$ get their children numbered.
+#
+# What happens without the early exit depends on the language. Python's integers do not overflow, so it
+# is harmless. In C++ signed overflow is undefined behaviour (LeetCode's sanitizer stops with "runtime
+# error: signed integer overflow"). In Java, `int` and `long` wrap around silently, and the
+# "largest slot equals $n$" answer still comes out right for $n \le 100$. A tree at most 6 levels below
+# the root has slots up to 127, so nothing wraps; a deeper one has a node at depth 7, whose slot, between
+# 128 and 255, exceeds $n$ and is computed before anything wraps. That is luck, not design: the
+# wrapped slots themselves are garbage (the first one to wrap is negative), so any check that uses them, as an array
+# index or in a sum, breaks.
 
 # %%
 def count(root):
@@ -297,12 +308,64 @@ def test_dfs_max_index_equals_count_agrees():
 
 
 def test_heap_index_grows_exponentially_without_an_early_exit():
-    """On a 100-node chain the heap slots reach 2^99, beyond int64; the DFS that stops at the first slot above n never computes one above 2n+1."""
+    """On a 100-node chain the heap slots reach 2^99, beyond int64 (undefined behaviour in C++); the DFS that stops at the first slot above n never computes one above 2n+1."""
     root, n = chain(100), 100
     assert max(slots(root)) == 2**99 > 2**63 - 1
     visited = []
     assert not is_complete_dfs(root, visited)
     assert max(visited) == 128 <= 2 * n + 1  # 1, 2, 4, ..., 128: the first slot above 100 ends the search
+
+
+def wrapped_slots(root, bits):
+    """Heap slots computed without an early exit in `bits`-bit two's-complement arithmetic, as Java's int or long."""
+    half = 2 ** (bits - 1)
+    found, stack = [], [(root, 1)] if root is not None else []
+    while stack:
+        node, slot = stack.pop()
+        found.append(slot)
+        wrap = lambda value: (value + half) % 2**bits - half  # noqa: E731  two's complement
+        stack += [(child, wrap(2 * slot + side)) for side, child in enumerate(node) if child is not None]
+    return found
+
+
+def random_trees(seed=0):
+    """For each n in 1..100: the complete tree, a left chain, a random zig-zag chain and a random recursive split."""
+    rng = random.Random(seed)
+
+    def split(n):
+        if n == 0:
+            return None
+        k = rng.randrange(n)
+        return Node(split(k), split(n - 1 - k))
+
+    def zigzag(n):
+        root = None
+        for _ in range(n):
+            root = Node(root, None) if rng.random() < 0.5 else Node(None, root)
+        return root
+
+    def complete(n, slot=1):  # built from slots 1..n, independently of the checks
+        return None if slot > n else Node(complete(n, 2 * slot), complete(n, 2 * slot + 1))
+
+    return [(n, tree) for n in range(1, 101) for tree in (complete(n), chain(n), zigzag(n), split(n))]
+
+
+def test_wrapped_heap_indices_still_reach_above_n():
+    """With Java-style int32 or int64 wrap-around and no early exit, "largest slot equals n" still agrees with BFS on 400 trees of up to 100 nodes, although some deep nodes get wrapped slots of zero or below."""
+    trees = random_trees()
+    for bits in (32, 64):
+        wrapped_somewhere = 0
+        for n, root in trees:
+            found = wrapped_slots(root, bits)
+            assert (max(found) == n) == is_complete_bfs(root), (bits, to_leetcode(root))
+            if found != slots(root):
+                wrapped_somewhere += 1
+                assert min(found) <= 0  # garbage: the first slot to wrap is negative, and no real slot is below 1
+                assert max(found) >= 128 > n  # the node at depth 7 was computed before any wrap
+        assert wrapped_somewhere > 0  # the wrap really happened on some trees
+    # on the 100-node left chain the slot at depth d is 2^d: 2^63 wraps to -2^63 and every later one to 0
+    assert wrapped_slots(chain(100), 64) == [2**d for d in range(63)] + [-(2**63)] + [0] * 36
+    assert wrapped_slots(chain(100), 32) == [2**d for d in range(31)] + [-(2**31)] + [0] * 68
 
 
 # %% [markdown]

@@ -18,12 +18,17 @@
 # 5. dilations 1, 2, 4 give 3, 7, 15: exponential growth (`test_dilations_1_2_4_grow_the_field_exponentially`);
 # 6. padding does not change the size, but clips what border units see of the image (`test_padding_keeps_the_size_but_clips_border_units`);
 # 7. pooling adds little by itself; it multiplies what later layers add (`test_pooling_enlarges_the_field_through_later_layers`);
-# 8. two (three) 3×3 layers use $18C^2$ ($27C^2$) weights against $25C^2$ ($49C^2$) (`test_3x3_stacks_use_fewer_weights`);
+# 8. two (three) 3×3 layers use $18C^2$ ($27C^2$) weights and FLOPs per pixel against $25C^2$ ($49C^2$)
+#    (`test_3x3_stacks_use_fewer_weights_and_flops`);
 # 9. without a non-linearity, two 3×3 convolutions *are* one 5×5 convolution (`test_two_linear_3x3_convs_are_one_5x5_conv`);
-# 10. ...but only a thin family of 5×5 kernels: $17C^2$ dimensions out of $25C^2$ (`test_two_3x3_kernels_reach_a_thin_family_of_5x5_kernels`);
+# 10. ...but with $C$ middle channels (VGG's case) only a thin family of 5×5 kernels, $17C^2$ dimensions out of
+#     $25C^2$; with $2C$ middle channels the family is full-dimensional (`test_two_3x3_kernels_reach_a_thin_family_of_5x5_kernels`);
 # 11. the gradient footprint is not uniform: its width grows like $\sqrt{\text{depth}}$ (`test_effective_field_width_grows_like_sqrt_depth`);
-# 12. with random weights and ReLU, a central window of 27% of the area gets most of the gradient (`test_effective_field_concentrates_in_the_centre`);
-# 13. equal dilations leave holes in the footprint (gridding); 1, 2, 4 does not (`test_equal_dilations_leave_holes`).
+# 12. with random weights and ReLU, a central window of 26.5% of the area gets most of the gradient, and path
+#     counting alone already concentrates it (`test_effective_field_concentrates_in_the_centre`);
+# 13. equal dilations leave holes in the footprint (gridding); 1, 2, 4 does not, and neither does any schedule
+#     whose sorted rates never exceed the field so far (`test_equal_dilations_leave_holes`,
+#     `test_dilation_rates_leave_no_holes_iff_each_is_at_most_the_field_before_it`).
 
 # %% [markdown]
 # ## Measuring a receptive field with autograd
@@ -35,6 +40,7 @@
 # unit's window lies fully inside the input, so any input size that leaves one output unit works.
 
 # %%
+import itertools
 import math
 
 import matplotlib.pyplot as plt
@@ -258,12 +264,23 @@ def test_pooling_enlarges_the_field_through_later_layers():
 # %% [markdown]
 # ## Claims: why VGG stacks 3×3 kernels
 #
-# Same field, fewer weights. But without the ReLU in between, the stack is just a 5×5 convolution whose
+# Same field, fewer weights, and, with padding that keeps the map size, fewer FLOPs in the same ratio.
+# `FlopCounterMode` counts the FLOPs from shapes alone, so the layers live on the `meta` device and
+# hold no data. But without the ReLU in between, the stack is just a 5×5 convolution whose
 # kernel is restricted: it is the 2-D (true) convolution of the two 3×3 kernels, summed over the middle
 # channels. `compose_kernels` builds that kernel by explicit index arithmetic, without calling any conv.
+#
+# How restricted depends on the middle width $M$. The two layers have $18CM$ weights, and replacing
+# (first, second) by ($A\,$first, second$\,A^{-1}$) for any invertible $M\times M$ matrix $A$ changes
+# nothing, so the composed kernels form a family of dimension at most $18CM - M^2$, and at most the
+# $25C^2$ of a free 5×5 layer. The claim measures the dimension as the rank of the Jacobian of
+# `compose_kernels` at random weights: $17C^2$ for VGG's $M = C$, but the full $25C^2$ once $M = 2C$.
 
 
 # %%
+from torch.utils.flop_counter import FlopCounterMode
+
+
 def compose_kernels(first, second):
     """Kernel of conv(second) after conv(first): (C_out, C_mid) x (C_mid, C_in) taps summed at offset a + b."""
     c_out, _, k2, _ = second.shape  # (C_out, C_mid, k2, k2)
@@ -278,18 +295,19 @@ def compose_kernels(first, second):
     return torch.stack([torch.stack(row, dim=-1) for row in taps], dim=-2)  # (C_out, C_in, size, size)
 
 
-def test_3x3_stacks_use_fewer_weights():
-    """With C channels in and out, two 3×3 layers hold 18C² weights and three hold 27C², against 25C² for a 5×5 and 49C² for a 7×7 layer (biases excluded)."""
-    channels = 64
-
-    def weights(*modules):
-        return sum(m.weight.numel() for m in modules)
-
-    layer = lambda k: nn.Conv2d(channels, channels, k, bias=False)  # noqa: E731
-    assert weights(layer(3), layer(3)) == 2 * 9 * channels**2
-    assert weights(layer(5)) == 25 * channels**2
-    assert weights(layer(3), layer(3), layer(3)) == 3 * 9 * channels**2
-    assert weights(layer(7)) == 49 * channels**2
+def test_3x3_stacks_use_fewer_weights_and_flops():
+    """With C channels in and out and padding that keeps an H×W map, two 3×3 layers hold 18C² weights and cost 2·18C²HW FLOPs, three 27C² and 2·27C²HW, against 25C² and 2·25C²HW for one 5×5 and 49C² and 2·49C²HW for one 7×7 layer (biases excluded)."""
+    channels, size = 64, 14
+    x = torch.empty(1, channels, size, size, device="meta")  # (B, C, H, W): shapes only, no data
+    for kernel_sizes, taps_per_channel_pair in [((3, 3), 18), ((5,), 25), ((3, 3, 3), 27), ((7,), 49)]:
+        model = nn.Sequential(
+            *(nn.Conv2d(channels, channels, k, padding=k // 2, bias=False, device="meta") for k in kernel_sizes)
+        )
+        assert sum(p.numel() for p in model.parameters()) == taps_per_channel_pair * channels**2
+        with FlopCounterMode(display=False) as counter:
+            y = model(x)
+        assert y.shape == x.shape  # equal resolution
+        assert counter.get_total_flops() == 2 * taps_per_channel_pair * channels**2 * size**2  # 2 x MACs
 
 
 def test_two_linear_3x3_convs_are_one_5x5_conv():
@@ -303,23 +321,31 @@ def test_two_linear_3x3_convs_are_one_5x5_conv():
     torch.testing.assert_close(actual, expected, rtol=1e-12, atol=1e-12)
 
 
+def composed_family_dimension(channels, middle, seed=0):
+    """Rank of the Jacobian of (first, second) -> composed 5×5 kernel, C channels in and out, M in the middle."""
+    generator = torch.Generator().manual_seed(seed)
+    n = 9 * middle * channels
+    params = torch.randn(2 * n, dtype=torch.float64, generator=generator)
+
+    def compose(p):
+        first = p[:n].reshape(middle, channels, 3, 3)  # (M, C, 3, 3)
+        second = p[n:].reshape(channels, middle, 3, 3)  # (C, M, 3, 3)
+        return compose_kernels(first, second).flatten()  # (25C²,)
+
+    jacobian = torch.autograd.functional.jacobian(compose, params, vectorize=True)  # (25C², 18CM)
+    return int(torch.linalg.matrix_rank(jacobian))
+
+
 def test_two_3x3_kernels_reach_a_thin_family_of_5x5_kernels():
-    """The 5×5 kernels that two 3×3 layers can compose form a 17C²-dimensional family inside the 25C² of a free 5×5 layer, so a generic 5×5 kernel is out of reach."""
-    for channels in [1, 2]:
-        generator = torch.Generator().manual_seed(channels)
-        n = 9 * channels**2
-        params = torch.randn(2 * n, dtype=torch.float64, generator=generator)
-
-        def compose(p):
-            first = p[:n].reshape(channels, channels, 3, 3)
-            second = p[n:].reshape(channels, channels, 3, 3)
-            return compose_kernels(first, second).flatten()
-
-        jacobian = torch.autograd.functional.jacobian(compose, params)  # (25C², 18C²)
-        actual = int(torch.linalg.matrix_rank(jacobian))
-        # 18C² parameters minus C² directions that change nothing: first -> A first, second -> second A^-1
-        expected = 18 * channels**2 - channels**2
-        assert actual == expected < 25 * channels**2
+    """With C channels in and out and C in the middle (VGG's case), two 3×3 layers compose only a 17C²-dimensional family of the 25C² 5×5 kernels, in general min(18CM − M², 25C²) with M middle channels, so the restriction is gone at M = 2C."""
+    for channels, middle in [(1, 1), (2, 2), (3, 3), (2, 3), (1, 2), (2, 4)]:
+        actual = composed_family_dimension(channels, middle, seed=10 * channels + middle)
+        # 18CM parameters minus M² directions that change nothing: first -> A first, second -> second A^-1
+        expected = min(18 * channels * middle - middle**2, 25 * channels**2)
+        assert actual == expected, (channels, middle)
+    assert composed_family_dimension(3, 3) == 153 == 17 * 3**2 < 225  # VGG's case: a thin family
+    assert composed_family_dimension(2, 3) == 99 < 100  # one middle channel more: still one dimension short
+    assert composed_family_dimension(2, 4) == 100 and composed_family_dimension(1, 2) == 25  # M = 2C: full
 
 
 # %% [markdown]
@@ -331,6 +357,16 @@ def test_two_3x3_kernels_reach_a_thin_family_of_5x5_kernels():
 # $\{-1, 0, 1\}$. Each offset has variance $2/3$ and variances add, so the footprint's standard
 # deviation is $\sqrt{2n/3}$ while the field's half-width is $n$: the share of the field that carries
 # the weight shrinks like $1/\sqrt{n}$ (Luo et al., 2016, call this the effective receptive field).
+# Path counting alone puts 98.4% of a 16-layer footprint in the central 17×17 window; random weights
+# with ReLU spread it a little, to about 90%, so most of the concentration is combinatorial.
+#
+# Dilation adds a second caveat. Along one axis, a stack of 3×3 layers with rates $d_1, d_2, \dots$
+# reaches the offsets $\sum_l e_l d_l$ with $e_l \in \{-1, 0, 1\}$, a set that does not depend on the
+# order of the layers. If the offsets reached so far fill $[-h, h]$ (a field $r = 2h+1$), adding rate $d$
+# keeps them gap-free exactly when the shifted copies $[-h-d, h-d]$, $[-h, h]$, $[-h+d, h+d]$ touch, that
+# is when $d \le 2h + 1 = r$. So with the rates sorted, the footprint has no holes exactly when each rate
+# is at most the field of the layers before it; the first rate must be 1. Avoiding a common factor is
+# not enough: rates 1, 5 reach 9 of 13 offsets, and 1, 2, 9 reach 21 of 25.
 
 
 # %%
@@ -356,24 +392,34 @@ def test_effective_field_width_grows_like_sqrt_depth():
 
 
 def test_effective_field_concentrates_in_the_centre():
-    """In 16 random Kaiming-scaled 3×3 layers with ReLU, the central 17×17 window (27% of the 33×33 field) receives over 80% of the input-gradient magnitude."""
+    """In 16 random Kaiming-scaled 3×3 layers with ReLU, the central 17×17 window (26.5% of the 33×33 field) receives over 85% of the input-gradient magnitude, less than the 98.4% that all-ones path counting alone puts there."""
     footprint = random_relu_footprint(16)  # (33, 33), sums to 1
-    centre = footprint[8:25, 8:25]
-    assert centre.numel() / footprint.numel() < 0.27
-    assert float(centre.sum()) > 0.8
+    centre = float(footprint[8:25, 8:25].sum())
+    assert centre > 0.85
     assert bool(footprint.ne(0).all())  # yet every pixel of the field is reached
+    # all-ones weights: the share is P(|S| <= 8)² for S a sum of 16 offsets uniform in {-1, 0, 1},
+    # counted from the coefficients of (1 + z + z²)^16 without any convolution
+    counts = [1]
+    for _ in range(16):
+        counts = [sum(counts[i - j] for j in range(3) if 0 <= i - j < len(counts)) for i in range(len(counts) + 2)]
+    central = sum(counts[16 - 8 : 16 + 9]) / 3**16  # offsets -8..8
+    ones = gradient_footprint(nn.Sequential(*(conv(3) for _ in range(16))), size=33)
+    path_share = float(ones[8:25, 8:25].sum() / ones.sum())
+    assert math.isclose(path_share, central**2, rel_tol=1e-12)
+    assert path_share > 0.98 > centre  # most of the concentration is path counting; random weights spread it a little
+
+
+def reachable_offsets(dilations):
+    """Offsets along one axis that a stack of 3×3 layers reaches: the Minkowski sum of the sets {-d, 0, d}."""
+    offsets = {0}
+    for d in dilations:
+        offsets = {o + step for o in offsets for step in (-d, 0, d)}
+    return offsets
 
 
 def test_equal_dilations_leave_holes():
-    """Three 3×3 layers all with dilation 2 span 13×13 but reach only 49 pixels (gridding), as do rates 2, 4, 8 with a common factor; rates 1, 2, 4 reach all 225 of their 15×15 window."""
-
-    def reachable_offsets(dilations):  # 1-D Minkowski sum of {-d, 0, d}, counted without any conv
-        offsets = {0}
-        for d in dilations:
-            offsets = {o + step for o in offsets for step in (-d, 0, d)}
-        return offsets
-
-    for dilations in [(2, 2, 2), (1, 2, 4), (2, 4, 8)]:
+    """Three 3×3 layers all with dilation 2 span 13×13 but reach only 49 pixels (gridding), as do rates 2, 4, 8 with a common factor and rates 1, 5 without one; rates 1, 2, 4 reach all 225 of their 15×15 window."""
+    for dilations in [(2, 2, 2), (1, 2, 4), (2, 4, 8), (1, 5)]:
         model = nn.Sequential(*(conv(3, dilation=d) for d in dilations))
         footprint = gradient_footprint(model, size=40)
         expected_span = 2 * sum(dilations) + 1
@@ -382,6 +428,30 @@ def test_equal_dilations_leave_holes():
     assert len(reachable_offsets((2, 2, 2))) ** 2 == 49 < 13**2
     assert len(reachable_offsets((1, 2, 4))) ** 2 == 225 == 15**2
     assert len(reachable_offsets((2, 4, 8))) ** 2 == 15**2 < 29**2  # a common factor 2: holes again
+    assert len(reachable_offsets((1, 5))) ** 2 == 9**2 < 13**2  # no common factor, holes all the same
+
+
+def test_dilation_rates_leave_no_holes_iff_each_is_at_most_the_field_before_it():
+    """A stack of 3×3 layers reaches every pixel of its window exactly when, with the rates sorted, each rate is at most the field of the layers before it (d_l ≤ r_{l-1} = 1 + 2(d_1 + ... + d_{l-1})), on all 584 schedules of one to three rates from 1 to 8."""
+
+    def rule(dilations):
+        field = 1
+        for d in sorted(dilations):  # the footprint does not depend on the order of the layers
+            if d > field:
+                return False
+            field += 2 * d
+        return True
+
+    schedules = [s for depth in (1, 2, 3) for s in itertools.product(range(1, 9), repeat=depth)]
+    assert len(schedules) == 584
+    for dilations in schedules:
+        dense = len(reachable_offsets(dilations)) == 2 * sum(dilations) + 1
+        assert dense == rule(dilations), dilations
+    # autograd on real stacks: reached pixels along one axis, out of the span
+    for dilations, reached, window in [((1, 5), 9, 13), ((1, 2, 9), 21, 25), ((1, 2, 5), 17, 17), ((2, 1), 7, 7)]:
+        footprint = gradient_footprint(nn.Sequential(*(conv(3, dilation=d) for d in dilations)), size=window)
+        assert span(footprint) == window and int(footprint.ne(0).sum()) == reached**2
+        assert rule(dilations) == (reached == window)
 
 
 # %% [markdown]
@@ -390,10 +460,12 @@ def test_equal_dilations_leave_holes():
 # The receptive field is the support of an output unit's input gradient, and autograd measures it
 # exactly. Its size follows one recursion: each layer adds $d(k-1)$ times the product of the strides
 # before it, and padding does not enter. Two 3×3 layers see 5×5 and three see 7×7, with 28% and 45%
-# fewer weights than one 5×5 or 7×7 layer; but without a ReLU in between they are just a restricted
-# 5×5 layer. Stride and pooling enlarge the field through the layers that follow them; dilation enlarges
-# it for free but, with equal rates, leaves holes. And the theoretical field overstates what a unit
-# uses: the gradient concentrates in a centre whose width grows only like the square root of depth.
+# fewer weights and FLOPs than one 5×5 or 7×7 layer; but without a ReLU in between they are just a
+# restricted 5×5 layer (with $C$ middle channels; a middle layer twice as wide lifts the restriction).
+# Stride and pooling enlarge the field through the layers that follow them; dilation enlarges it for
+# free but leaves holes unless each rate is at most the field built so far. And the theoretical field
+# overstates what a unit uses: the gradient concentrates in a centre whose width grows only like the
+# square root of depth.
 
 # %%
 if __name__ == "__main__":

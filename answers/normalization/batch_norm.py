@@ -24,7 +24,8 @@
 #    (`test_momentum_none_gives_the_plain_average`);
 # 7. the state is $2C$ learnable numbers plus $2C$ running statistics and one integer counter
 #    (`test_state_dict_holds_2c_parameters_2c_buffers_and_a_counter`);
-# 8. $\gamma$ and $\beta$ can undo the normalization exactly (`test_scale_and_shift_can_undo_the_normalization`);
+# 8. $\gamma$ and $\beta$ can undo the normalization exactly, for one batch in train mode or for every input in eval
+#    mode, but no fixed pair does it for every batch in train mode (`test_scale_and_shift_can_undo_the_normalization`);
 # 9. normalization fixes each channel's mean and variance, not the shape of its distribution
 #    (`test_normalization_fixes_two_moments_not_the_shape`).
 #
@@ -37,7 +38,9 @@
 # 12. in train mode a sample's output depends on the other samples in its batch
 #     (`test_a_sample_depends_on_its_batchmates_only_in_train`);
 # 13. `torch.no_grad()` does not stop the running statistics from changing; only `eval()` does
-#     (`test_no_grad_does_not_stop_running_stat_updates`).
+#     (`test_no_grad_does_not_stop_running_stat_updates`);
+# 14. dropout placed before BN makes the running variance overstate the variance BN sees at eval time
+#     (`test_dropout_before_bn_makes_running_var_overstate_eval_variance`).
 
 # %% [markdown]
 # ## The formula
@@ -290,8 +293,11 @@ for label, kwargs in (("defaults", {}), ("affine=False", {"affine": False}),
 #
 # The expected counts come from the formula: one $\gamma_c$ and one $\beta_c$ per channel, one running mean and one
 # running variance per channel, and one counter for the whole layer. $\gamma$ and $\beta$ exist so that normalizing
-# never restricts what the layer can represent: with $\gamma = \sqrt{\sigma^2 + \epsilon}$ and $\beta = \mu$ the layer
-# returns its input unchanged. Normalizing is an affine map per channel, so it moves the mean to 0 and scales the
+# does not restrict what the layer can represent (the BN paper's example: normalized inputs to a sigmoid would stay
+# in its nearly linear middle). With $\gamma = \sqrt{\sigma^2 + \epsilon}$ and $\beta = \mu$ of a batch, the layer
+# returns that batch unchanged; in eval mode, $\gamma = \sqrt{\hat\sigma^2 + \epsilon}$ and $\beta = \hat\mu$ make it the
+# identity for every input. In train mode no fixed pair is the identity for every batch, because $\mu$ and
+# $\sigma^2$ change from batch to batch. Normalizing is an affine map per channel, so it moves the mean to 0 and scales the
 # variance to $\sigma^2 / (\sigma^2 + \epsilon)$, slightly *below* 1, and leaves the shape of the distribution
 # alone: a skewed channel stays exactly as skewed.
 
@@ -312,13 +318,20 @@ def test_state_dict_holds_2c_parameters_2c_buffers_and_a_counter():
 
 
 def test_scale_and_shift_can_undo_the_normalization():
-    """In train mode, setting weight to sqrt(batch variance + eps) and bias to the batch mean makes nn.BatchNorm2d return its input."""
-    x = batch(seed=0)
+    """Weight sqrt(σ² + eps) and bias μ of one batch make train-mode BN return that batch but not another, while weight sqrt(running_var + eps) and bias running_mean make eval-mode BN the identity."""
+    x, other = batch(seed=0), batch(seed=1)
     bn = nn.BatchNorm2d(3).double()
     with torch.no_grad():
         bn.weight.copy_(torch.sqrt(x.var((0, 2, 3), correction=0) + bn.eps))
         bn.bias.copy_(x.mean((0, 2, 3)))
-    torch.testing.assert_close(bn(x), x, rtol=1e-10, atol=1e-10)
+        torch.testing.assert_close(bn(x), x, rtol=1e-10, atol=1e-10)
+        assert max_abs_diff(bn(other), other) > 0.05  # the same γ, β on the next batch: not the identity
+
+        bn.eval()
+        bn.weight.copy_(torch.sqrt(bn.running_var + bn.eps))
+        bn.bias.copy_(bn.running_mean)
+        for inputs in (x, other):
+            torch.testing.assert_close(bn(inputs), inputs, rtol=1e-10, atol=1e-10)
 
 
 def skewness(x):
@@ -350,8 +363,8 @@ def test_normalization_fixes_two_moments_not_the_shape():
 # channel and trains, noisily. Eval mode never needs a batch. Eval and train outputs also differ for a reason beyond
 # noisy running averages: even when the running statistics are exactly the batch's own, the stored variance is the
 # unbiased one, so eval mode divides by $\sqrt{\tfrac{n}{n-1}\sigma^2 + \epsilon}$ instead of
-# $\sqrt{\sigma^2 + \epsilon}$. In train mode each output depends on the whole batch, which is the noise behind batch
-# norm's regularizing effect. And `torch.no_grad()` only stops gradient tracking: a layer in train mode still
+# $\sqrt{\sigma^2 + \epsilon}$. In train mode each output depends on the whole batch, the noise usually credited with batch
+# norm's regularizing effect (the claim shows the dependence, not the regularization). And `torch.no_grad()` only stops gradient tracking: a layer in train mode still
 # updates its running statistics.
 
 # %%
@@ -404,6 +417,44 @@ def test_no_grad_does_not_stop_running_stat_updates():
         bn.eval()(batch(seed=1))
     for name, value in bn.named_buffers():
         torch.testing.assert_close(value, before[name], rtol=0, atol=0)
+
+
+# %% [markdown]
+# ### Dropout before BN: the variance shift
+#
+# Batch norm is sometimes said to replace dropout. The BN paper says that it reduces the need for dropout, in some
+# cases eliminating it; combining the two in the wrong order causes a "variance shift" (Li et al., 2019). Inverted dropout keeps each
+# input's mean $\mu$ but raises its variance from $s^2$ to $(s^2 + \mu^2)/(1-p) - \mu^2$, since
+# $\mathbb{E}[y^2] = \mathbb{E}[x^2]/(1-p)$. A BN after it accumulates that inflated variance in `running_var`. In
+# eval mode dropout is the identity, so BN receives inputs of variance $s^2$ and divides them by the inflated
+# estimate: its output variance is $s^2 / \hat\sigma^2$, far below the 1 it has in training. With $p = 0$ the
+# shift vanishes. (The input generator's seed differs from the dropout generator's, so masks and inputs are
+# independent; with equal seeds the two streams coincide and the masks track the inputs.)
+
+# %%
+def dropout_then_bn_variances(p, mean=2.0, std=1.5, features=8):
+    """Train Dropout(p) → BatchNorm1d on 50 batches of N(mean, std²); return (running_var, eval-mode output variance)."""
+    gen = torch.Generator().manual_seed(1)
+    torch.manual_seed(0)  # the dropout masks
+    model = nn.Sequential(nn.Dropout(p), nn.BatchNorm1d(features, affine=False, momentum=None)).double()
+    with torch.no_grad():
+        for _ in range(50):
+            model(mean + std * torch.randn(256, features, generator=gen, dtype=torch.float64))
+        model.eval()
+        eval_out = model(mean + std * torch.randn(4096, features, generator=gen, dtype=torch.float64))
+    return model[1].running_var.mean().item(), eval_out.var(dim=0).mean().item()
+
+
+def test_dropout_before_bn_makes_running_var_overstate_eval_variance():
+    """After Dropout(0.5), BN's running_var learns (s² + μ²)/(1 − p) − μ², not the eval-time input variance s², so eval outputs have variance s²/running_var, not 1."""
+    p, mean, std = 0.5, 2.0, 1.5
+    inflated = (std**2 + mean**2) / (1 - p) - mean**2  # 8.5, against s² = 2.25
+    running_var, eval_var = dropout_then_bn_variances(p, mean, std)
+    torch.testing.assert_close(running_var, inflated, rtol=0.03, atol=0)
+    torch.testing.assert_close(eval_var, std**2 / inflated, rtol=0.05, atol=0)  # about 0.26
+    running_var, eval_var = dropout_then_bn_variances(0.0, mean, std)  # no dropout: no shift
+    torch.testing.assert_close(running_var, std**2, rtol=0.03, atol=0)
+    torch.testing.assert_close(eval_var, 1.0, rtol=0.05, atol=0)
 
 
 # %% [markdown]

@@ -30,10 +30,14 @@
 # 8. the recipe in the source note drops the convolution's own bias
 #    (`test_note_fusion_drops_the_conv_bias`) and rebuilds the convolution with hard-coded arguments, losing its
 #    padding (`test_rebuilding_the_conv_loses_its_padding`);
-# 9. a BN placed *before* a zero-padded convolution does not fold exactly: the border pixels differ
-#    (`test_bn_before_a_padded_conv_does_not_fold_exactly`);
+# 9. a BN placed *before* a convolution folds exactly without padding and with replicate, reflect or circular
+#    padding, but not with zero padding: the border pixels differ
+#    (`test_bn_before_a_conv_folds_exactly_unless_zero_padded`);
 # 10. for a transposed convolution the output channels sit on weight dimension 1, so the usual reshape scales
-#     the wrong axis (`test_transposed_conv_scales_weight_dim_1`).
+#     the wrong axis (`test_transposed_conv_scales_weight_dim_1`);
+# 11. exact in real arithmetic is not the same as harmless after quantization: a channel with a tiny running
+#     variance gets its filter multiplied by a large $\gamma/\sqrt{\sigma^2+\epsilon}$, which ruins per-tensor int8
+#     quantization of the folded weights (`test_folding_a_low_variance_channel_spoils_per_tensor_int8`).
 
 # %% [markdown]
 # ## Batch norm in eval mode is an affine map per channel
@@ -135,7 +139,7 @@ for name, diff in rows:
 def test_fused_conv_matches_conv_then_bn_in_eval():
     """For a strided, padded, grouped convolution without bias, the fused convolution equals conv followed by BN in eval mode."""
     pair = conv_bn_pair(bias=False, stride=2, padding=1, groups=2)
-    x = torch.randn(2, 4, 10, 10, dtype=torch.float64)
+    x = torch.randn(2, 4, 10, 10, dtype=torch.float64, generator=torch.Generator().manual_seed(10))
     with torch.no_grad():
         actual = fuse_conv_bn(*pair)(x)
         expected = pair(x)
@@ -145,7 +149,7 @@ def test_fused_conv_matches_conv_then_bn_in_eval():
 def test_fused_conv_keeps_the_conv_bias():
     """When the convolution has its own bias, the fused bias s·(b − μ) + β reproduces conv followed by BN in eval mode."""
     pair = conv_bn_pair(bias=True, padding=1)
-    x = torch.randn(2, 4, 10, 10, dtype=torch.float64)
+    x = torch.randn(2, 4, 10, 10, dtype=torch.float64, generator=torch.Generator().manual_seed(11))
     with torch.no_grad():
         actual = fuse_conv_bn(*pair)(x)
         expected = pair(x)
@@ -200,7 +204,7 @@ for name, model in (("conv→BN", pair), ("fused", fuse_conv_bn(*pair))):
 def test_fused_model_dispatches_one_op_instead_of_two():
     """In eval mode conv → BN dispatches one convolution and one native_batch_norm; the fused model dispatches only the convolution."""
     pair = conv_bn_pair(dtype=torch.float32, padding=1)
-    x = torch.randn(1, 4, 16, 16)
+    x = torch.randn(1, 4, 16, 16, generator=torch.Generator().manual_seed(12))
     unfused = [op for op, _ in dispatched_ops(pair, x) if op != "empty"]  # drop the zero-size placeholder
     fused = [op for op, _ in dispatched_ops(fuse_conv_bn(*pair), x)]
     assert unfused == ["convolution", "native_batch_norm"]
@@ -210,7 +214,7 @@ def test_fused_model_dispatches_one_op_instead_of_two():
 def test_fused_model_writes_half_the_activation_bytes():
     """Conv → BN writes two output-sized activations in eval mode, the fused convolution one."""
     pair = conv_bn_pair(in_channels=4, out_channels=6, dtype=torch.float32, padding=1)
-    x = torch.randn(2, 4, 16, 16)
+    x = torch.randn(2, 4, 16, 16, generator=torch.Generator().manual_seed(13))
     activation_bytes = 2 * 6 * 16 * 16 * 4  # N · C_out · H · W float32 numbers
     unfused = sum(written for _, written in dispatched_ops(pair, x))
     fused = sum(written for _, written in dispatched_ops(fuse_conv_bn(*pair), x))
@@ -255,7 +259,7 @@ def test_fused_stack_runs_faster():
     blocks = [conv_bn_pair(4, 4, seed=seed, dtype=torch.float32, padding=1) for seed in range(8)]
     unfused = nn.Sequential(*blocks)
     fused = nn.Sequential(*[fuse_conv_bn(*block) for block in blocks])
-    x = torch.randn(1, 4, 8, 8)
+    x = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(14))
     unfused_time, fused_time = best_times(unfused, fused, x)
     assert unfused_time / fused_time > 1.4
 
@@ -267,7 +271,8 @@ def test_fused_stack_runs_faster():
 # current batch. The fold needs fixed numbers, so it cannot follow: the eval-mode fusion disagrees with the train-mode
 # output. Folding the current batch's own statistics does reproduce that one batch, which shows exactly what
 # changed, but the same fused convolution is wrong on the next batch, whose statistics differ. PyTorch's helper
-# checks the mode and raises.
+# checks the mode of each module and raises `AssertionError("Fusion only for eval!")` (an explicit `raise`, so it
+# stays active under `python -O`) if either one is training.
 
 # %%
 def with_running_stats(bn, mean, var):
@@ -281,7 +286,7 @@ def with_running_stats(bn, mean, var):
 def test_fusion_breaks_in_train_mode():
     """In train mode conv → BN equals a fusion of the batch's own mean and biased variance, not the eval-mode fusion, and that fusion fails on another batch."""
     conv, bn = conv_bn_pair(padding=1)
-    x, other_x = torch.randn(2, 8, 4, 10, 10, dtype=torch.float64)
+    x, other_x = torch.randn(2, 8, 4, 10, 10, dtype=torch.float64, generator=torch.Generator().manual_seed(15))
     with torch.no_grad():
         z = conv(x)  # (B, C_out, H, W)
         batch_fused = fuse_conv_bn(conv, with_running_stats(bn, z.mean((0, 2, 3)), z.var((0, 2, 3), correction=0)))
@@ -294,10 +299,14 @@ def test_fusion_breaks_in_train_mode():
 
 
 def test_torch_refuses_to_fuse_in_train_mode():
-    """torch.nn.utils.fusion.fuse_conv_bn_eval raises when the modules are in train mode."""
-    conv, bn = conv_bn_pair().train()
-    with pytest.raises(AssertionError, match="only for eval"):
-        fuse_conv_bn_eval(conv, bn)
+    """torch.nn.utils.fusion.fuse_conv_bn_eval raises when the convolution alone, or the BN alone, is in train mode."""
+    conv, bn = conv_bn_pair()  # both in eval mode: fusing works
+    fuse_conv_bn_eval(conv, bn)
+    for training in (conv, bn):
+        training.train()
+        with pytest.raises(AssertionError, match="only for eval"):
+            fuse_conv_bn_eval(conv, bn)
+        training.eval()
 
 
 # %% [markdown]
@@ -322,7 +331,7 @@ def note_style_fusion(conv, bn):
 
 def test_note_fusion_drops_the_conv_bias():
     """The note's recipe is exact for a convolution without bias, but with a conv bias b its output is off by exactly s·b per channel."""
-    x = torch.randn(2, 3, 8, 8, dtype=torch.float64)
+    x = torch.randn(2, 3, 8, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(16))
     with torch.no_grad():
         pair = conv_bn_pair(3, 128, bias=False)
         torch.testing.assert_close(note_style_fusion(*pair)(x), pair(x), rtol=1e-12, atol=1e-12)
@@ -337,7 +346,7 @@ def test_note_fusion_drops_the_conv_bias():
 def test_rebuilding_the_conv_loses_its_padding():
     """For a 3×3 convolution with padding 1, the note's rebuilt convolution has padding 0 and returns a smaller output."""
     pair = conv_bn_pair(3, 128, padding=1)
-    x = torch.randn(1, 3, 8, 8, dtype=torch.float64)
+    x = torch.randn(1, 3, 8, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(17))
     with torch.no_grad():
         assert pair(x).shape == (1, 128, 8, 8)
         assert note_style_fusion(*pair)(x).shape == (1, 128, 6, 6)
@@ -349,9 +358,11 @@ def test_rebuilding_the_conv_loses_its_padding():
 #
 # A BN layer that comes *before* a convolution, with no activation in between, is an affine map on the
 # convolution's input: scale input channel $i$ of the filter by $s_i$ and add
-# $\sum_{i,k} W_{o,i,k}\,(\beta_i - s_i\mu_i)$ to the bias. That is exact only if every input the filter sees went
-# through BN. Zero padding inserts zeros *after* BN in the original model, but in the folded model those zeros would
-# need to be $\beta_i - s_i\mu_i$; so with padding the border outputs differ while the interior matches.
+# $\sum_{i,k} W_{o,i,k}\,(\beta_i - s_i\mu_i)$ to the bias. That is exact if every value the filter sees is BN's
+# output. Replicate, reflect and circular padding only copy values that BN produced, and copying commutes with a
+# per-channel affine map, so padding BN's output equals applying BN to the padded input: the fold stays exact.
+# Zero padding inserts zeros *after* BN in the original model, but in the folded model those zeros would need to be
+# $\beta_i - s_i\mu_i$; so with zero padding the border outputs differ while the interior matches.
 #
 # A transposed convolution stores its weight as $(C_{in}, C_{out}/\text{groups}, k_H, k_W)$, so its output channels
 # sit on dimension 1. Reshaping the scale to $(-1, 1, 1, 1)$ scales the *input* channels instead; when the two
@@ -359,7 +370,7 @@ def test_rebuilding_the_conv_loses_its_padding():
 
 # %%
 def fold_bn_into_next_conv(bn, conv):
-    """A new convolution equal to conv(bn(x)) when the convolution has no padding."""
+    """A new convolution equal to conv(bn(x)) when the convolution does not zero-pad."""
     with torch.no_grad():
         scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)  # (C_in,)
         shift = bn.bias - scale * bn.running_mean  # (C_in,)
@@ -370,22 +381,23 @@ def fold_bn_into_next_conv(bn, conv):
     return fused
 
 
-def bn_then_conv(padding):
+def bn_then_conv(padding, padding_mode="zeros"):
     """An eval-mode nn.Sequential(bn, conv) with non-trivial BN parameters and statistics."""
     _, bn = conv_bn_pair(6, 4)  # reuse the helper for a trained BatchNorm2d(4)
     torch.manual_seed(1)
-    conv = nn.Conv2d(4, 6, 3, padding=padding).double()
+    conv = nn.Conv2d(4, 6, 3, padding=padding, padding_mode=padding_mode).double()
     return nn.Sequential(bn, conv).eval()
 
 
-def test_bn_before_a_padded_conv_does_not_fold_exactly():
-    """Folding a BN into the following convolution is exact without padding; with zero padding only the interior matches."""
-    x = torch.randn(2, 4, 8, 8, dtype=torch.float64)
+def test_bn_before_a_conv_folds_exactly_unless_zero_padded():
+    """Folding a BN into the following convolution is exact without padding and with replicate, reflect or circular padding; with zero padding only the interior matches."""
+    x = torch.randn(2, 4, 8, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(18))
     with torch.no_grad():
-        model = bn_then_conv(padding=0)
-        torch.testing.assert_close(fold_bn_into_next_conv(*model)(x), model(x), rtol=1e-12, atol=1e-12)
+        for padding, padding_mode in ((0, "zeros"), (1, "replicate"), (1, "reflect"), (1, "circular")):
+            model = bn_then_conv(padding, padding_mode)
+            torch.testing.assert_close(fold_bn_into_next_conv(*model)(x), model(x), rtol=1e-12, atol=1e-12)
 
-        model = bn_then_conv(padding=1)
+        model = bn_then_conv(padding=1)  # padding_mode="zeros"
         actual, expected = fold_bn_into_next_conv(*model)(x), model(x)
         interior = (..., slice(1, -1), slice(1, -1))
         torch.testing.assert_close(actual[interior], expected[interior], rtol=1e-12, atol=1e-12)
@@ -397,11 +409,48 @@ def test_transposed_conv_scales_weight_dim_1():
     _, bn = conv_bn_pair(4, 4)
     torch.manual_seed(2)
     conv_t = nn.ConvTranspose2d(4, 4, 3, stride=2).double().eval()
-    x = torch.randn(2, 4, 5, 5, dtype=torch.float64)
+    x = torch.randn(2, 4, 5, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(19))
     with torch.no_grad():
         expected = bn(conv_t(x))
         torch.testing.assert_close(fuse_conv_bn_eval(conv_t, bn, transpose=True)(x), expected, rtol=1e-12, atol=1e-12)
         assert max_abs_diff(fuse_conv_bn(conv_t, bn)(x), expected) > 0.1
+
+
+# %% [markdown]
+# ## Where it stops holding: exact, but not harmless after quantization
+#
+# The fold is exact in real arithmetic, and in float32 the fused and unfused models differ only by rounding. But it
+# multiplies filter $c$ by $s_c = \gamma_c/\sqrt{\sigma_c^2+\epsilon}$, and that factor is large for a channel whose
+# running variance is tiny (a nearly constant channel): up to $\gamma_c/\sqrt{\epsilon} \approx 316\,\gamma_c$ with
+# PyTorch's default $\epsilon = 10^{-5}$. Deployment usually quantizes the *folded* weights. Symmetric per-tensor int8
+# uses one step size, $\max|W'|/127$, for the whole tensor, so one magnified channel sets a step so coarse that the
+# other channels' weights round to a few levels or to zero. Nagel et al. (2019, "Data-Free Quantization") report
+# exactly this spread of folded per-channel weight ranges in MobileNetV2. Per-channel step sizes fix it. Below, one
+# channel of a trained pair gets a running variance of $10^{-3}$, about 1/1700 of the others'.
+
+# %%
+def quantize_int8(weight, per_channel):
+    """Symmetric int8 quantize-dequantize: one step size max|w|/127 for the tensor, or one per output channel."""
+    dims = tuple(range(1, weight.dim()))
+    step = (weight.abs().amax(dim=dims, keepdim=True) if per_channel else weight.abs().max()) / 127
+    return (weight / step).round().clamp(-127, 127) * step
+
+
+def test_folding_a_low_variance_channel_spoils_per_tensor_int8():
+    """With one channel's running_var at 1e-3, per-tensor int8 quantization of the folded weights errs by over 10% on the other channels, against under 1% per channel or before folding."""
+    conv, bn = conv_bn_pair(4, 6)
+    with torch.no_grad():
+        bn.running_var[0] = 1e-3  # a nearly constant channel: its s is 50 to 95 times the others'
+        folded = fuse_conv_bn(conv, bn).weight  # (C_out, C_in, kH, kW)
+        x = torch.randn(2, 4, 10, 10, dtype=torch.float64, generator=torch.Generator().manual_seed(20))
+
+        def error_on_other_channels(weight, quantized):  # relative error of conv(x) on channels 1..5
+            expected = nn.functional.conv2d(x, weight)[:, 1:]
+            return ((nn.functional.conv2d(x, quantized)[:, 1:] - expected).norm() / expected.norm()).item()
+
+        assert error_on_other_channels(folded, quantize_int8(folded, per_channel=False)) > 0.1
+        assert error_on_other_channels(folded, quantize_int8(folded, per_channel=True)) < 0.01
+        assert error_on_other_channels(conv.weight, quantize_int8(conv.weight, per_channel=False)) < 0.01
 
 
 # %% [markdown]
@@ -412,7 +461,8 @@ def test_transposed_conv_scales_weight_dim_1():
 # running mean and $\beta$ into one bias. The convolution keeps its cost; BN's op, its extra activation and the
 # pass over memory disappear. The rewrite is only valid with frozen statistics (not in train mode), must keep the
 # convolution's own bias and hyper-parameters, must scale the right weight axis, and does not carry over exactly to
-# a BN that precedes a zero-padded convolution.
+# a BN that precedes a zero-padded convolution. Exact does not mean quantization-friendly: folding can magnify one
+# channel's filter enough to spoil per-tensor int8 quantization, which per-channel quantization avoids.
 
 # %%
 if __name__ == "__main__":

@@ -13,7 +13,9 @@
 # 4. without padding, the input gradient sums to the output gradient (`test_gradient_sum_is_preserved_without_padding`);
 # 5. a pooling layer has no parameters, yet its backward is a real gradient computation the layers below depend on (`test_pooling_has_no_parameters_yet_backpropagates`);
 # 6. the indices saved by the forward pass are the backward, but only without overlap (`test_max_unpool_is_the_backward_only_without_overlap`);
-# 7. on ties, PyTorch gives the whole gradient to the first maximum in row-major order (`test_max_pool_tie_goes_to_the_first_maximum`);
+# 7. on ties, PyTorch gives the whole gradient to the first maximum in row-major order (`test_max_pool_tie_goes_to_the_first_maximum`),
+#    a NaN beats every number (on CPU, the last NaN of the window takes the gradient: `test_max_pool_nan_takes_the_gradient_on_cpu`),
+#    and a window of ReLU-dead zeros passes nothing further down (`test_dead_relu_window_passes_no_gradient`);
 # 8. average pooling with `count_include_pad=True` loses gradient into the padding (`test_avg_pool_padding_loses_gradient`), `count_include_pad=False` does not (`test_count_include_pad_false_divides_by_the_real_count`), max pooling never does (`test_max_pool_padding_never_takes_the_gradient`), and `divisor_override` rescales the sum (`test_divisor_override_rescales_the_gradient_sum`);
 # 9. the role: pooling shrinks the map and widens the receptive field (`test_pooling_downsamples_and_widens_the_receptive_field`), and max pooling is blind to shifts inside a window (`test_max_pool_ignores_shifts_inside_a_window`) but not to shifts in general (`test_one_pixel_shift_changes_two_thirds_of_max_pool_outputs`).
 
@@ -76,8 +78,9 @@ def autograd_input_grad(pool, x, grad_output):
 # %% [markdown]
 # ## What the gradient looks like
 #
-# Each panel pools a random $6 \times 6$ map and back-propagates a gradient of 1 from every output, so a
-# cell's colour counts how much gradient it receives. Max pooling with disjoint $2 \times 2$ windows lights
+# Each panel pools a random $6 \times 6$ map (the same one that `test_overlapping_windows_accumulate_gradient`
+# uses) and back-propagates a gradient of 1 from every output, so a cell's colour counts how much gradient
+# it receives. Max pooling with disjoint $2 \times 2$ windows lights
 # one cell per window; a $3 \times 3$ window with stride 1 lets one cell win several windows; average pooling
 # with zero padding starves the border unless the divisor counts only real cells.
 
@@ -85,7 +88,7 @@ def autograd_input_grad(pool, x, grad_output):
 import matplotlib.pyplot as plt
 
 torch.manual_seed(0)
-x_demo = torch.randn(1, 1, 6, 6)
+x_demo = torch.randn(1, 1, 6, 6, dtype=torch.float64)
 panels = [
     ("max, k=2, s=2", lambda t: F.max_pool2d(t, 2, 2)),
     ("max, k=3, s=1", lambda t: F.max_pool2d(t, 3, 1)),
@@ -141,7 +144,7 @@ def test_avg_pool_spreads_gradient_evenly():
 
 
 def test_overlapping_windows_accumulate_gradient():
-    """With stride < kernel an input can sit in several windows, and its gradient is the sum of what each window sends it."""
+    """With stride < kernel an input can sit in several windows, and its gradient is the sum of what each window sends it (two cells of the proof's 6×6 map win four of the 16 windows each)."""
     torch.manual_seed(0)
     x = torch.randn(1, 1, 6, 6, dtype=torch.float64)
     ones = torch.ones(1, 1, 4, 4, dtype=torch.float64)  # 3x3 windows, stride 1: 4x4 outputs
@@ -150,7 +153,7 @@ def test_overlapping_windows_accumulate_gradient():
     _, indices = F.max_pool2d(x, 3, 1, return_indices=True)
     wins = torch.bincount(indices.flatten(), minlength=36).reshape(1, 1, 6, 6).double()
     assert torch.equal(max_grad, wins)
-    assert max_grad.max() >= 2  # some cell won more than one window
+    assert max_grad.max() == 4 and int(max_grad.eq(4).sum()) == 2  # two cells win four windows each
     torch.testing.assert_close(max_pool2d_backward(x, ones, 3, 1), max_grad, rtol=0, atol=0)
     # avg: a cell's gradient is (number of windows covering it) / 9; the cover count is min(i+1, 3, 6-i, 4)
     cover = torch.tensor([min(i + 1, 3, 6 - i, 4) for i in range(6)], dtype=torch.float64)
@@ -215,6 +218,12 @@ def test_max_unpool_is_the_backward_only_without_overlap():
 # maximum only on a strictly larger value (`val > maxval`), so the first copy in row-major order wins;
 # `torch.amax` over the same values splits the gradient evenly instead. Both are valid subgradients of the
 # same function; the two ops just choose differently.
+#
+# The same comparison has a second branch: the CPU kernel also replaces the running maximum whenever the
+# new value is NaN (`val > maxval || isnan(val)`). A NaN therefore wins its window, the output is NaN, and
+# with several NaNs the *last* one takes the gradient. (Only the CPU kernel is checked here.) Finally,
+# the tie rule meets ReLU in a window of dead activations: the gradient goes to the first zero, and ReLU's
+# derivative at 0 is 0, so nothing reaches the layer below whichever zero is chosen.
 
 # %%
 def test_max_pool_tie_goes_to_the_first_maximum():
@@ -243,6 +252,32 @@ def test_max_pool_tie_goes_to_the_first_maximum():
             expected = autograd_input_grad(pool, x.to(memory_format=memory_format), grad_output)
             actual = max_pool2d_backward(x, grad_output, kernel_size, stride)
             torch.testing.assert_close(actual, expected, rtol=0, atol=1e-12)
+
+
+def test_max_pool_nan_takes_the_gradient_on_cpu():
+    """On CPU a NaN wins its max-pool window over every number, and with two NaNs the last one in row-major order takes the whole gradient."""
+    nan = float("nan")
+    x = torch.tensor([[[[1.0, nan], [3.0, nan]]]], dtype=torch.float64)  # 3 is the largest number
+    one = torch.ones(1, 1, 1, 1, dtype=torch.float64)
+    assert F.max_pool2d(x, 2).isnan().all()
+    for memory_format in (torch.contiguous_format, torch.channels_last):
+        actual = autograd_input_grad(lambda t: F.max_pool2d(t, 2), x.to(memory_format=memory_format), one)
+        assert actual.flatten().tolist() == [0, 0, 0, 1]  # the second NaN, not the first, and not the 3
+    _, indices = F.max_pool2d(x, 2, return_indices=True)
+    assert indices.item() == 3  # the saved index the backward scatters to
+    single = torch.tensor([[[[nan, 5.0], [3.0, 4.0]]]], dtype=torch.float64)
+    assert autograd_input_grad(lambda t: F.max_pool2d(t, 2), single, one).flatten().tolist() == [1, 0, 0, 0]
+
+
+def test_dead_relu_window_passes_no_gradient():
+    """A 2×2 window of ReLU outputs that are all 0 routes its gradient to the first zero, where ReLU's derivative 0 stops it, so the input below gets none."""
+    x = torch.tensor([[[[-1.0, 0.0], [-2.0, 0.0]]]], dtype=torch.float64, requires_grad=True)  # exact zeros too
+    (relu_grad,) = torch.autograd.grad(F.relu(x).sum(), x)
+    assert relu_grad.flatten().tolist() == [0, 0, 0, 0]  # derivative 0 at 0 as well as below it
+    routed = autograd_input_grad(lambda t: F.max_pool2d(t, 2), F.relu(x), torch.ones(1, 1, 1, 1, dtype=torch.float64))
+    assert routed.flatten().tolist() == [1, 0, 0, 0]  # the pool routes it to the first zero
+    (through_both,) = torch.autograd.grad(F.max_pool2d(F.relu(x), 2).sum(), x)
+    assert through_both.flatten().tolist() == [0, 0, 0, 0]
 
 
 # %% [markdown]

@@ -15,7 +15,8 @@
 # 3. given the same mask, the multiply form and the masked-fill form give the same output and the same
 #    gradient (`test_mask_multiply_equals_masked_fill`), but zeroing in place can break backward
 #    (`test_inplace_assignment_breaks_backward`); PyTorch's own CPU dropout is the multiply form
-#    (`test_torch_dropout_is_mask_multiply`);
+#    (`test_torch_dropout_is_mask_multiply`), while `x[drop] = 0` runs a different op, `index_put_`
+#    (`test_masked_assignment_runs_index_put`);
 # 4. our function reproduces `nn.Dropout` under the same seed on CPU, mask for mask
 #    (`test_matches_nn_dropout_under_same_seed`), and `nn.Dropout(p)` zeroes a fraction `p` and scales
 #    survivors by exactly $1/(1-p)$ (`test_nn_dropout_statistics`);
@@ -26,8 +27,8 @@
 #    (`test_without_scaling_eval_is_off_by_keep_prob`); the variance is not preserved
 #    (`test_variance_not_preserved`), which shifts the statistics of a BatchNorm placed after dropout
 #    (`test_batchnorm_after_dropout_sees_variance_shift`); and the eval network equals the average of the
-#    dropped-out sub-networks only when everything after the dropout is linear
-#    (`test_weight_scaling_is_exact_ensemble_mean_only_when_linear`).
+#    dropped-out sub-networks when everything after the dropout is linear, but not in general
+#    (`test_weight_scaling_is_exact_for_a_linear_head_not_in_general`).
 
 # %% [markdown]
 # ## Inverted dropout in one line
@@ -145,7 +146,10 @@ def test_eval_mode_is_identity():
 # `x * mask / (1 - p)` and "set the dropped entries to zero, then divide by $1-p$" are the same function
 # once the mask is fixed, and autograd gives both the gradient $\text{mask}/(1-p)$. The real difference is
 # that `h[drop] = 0` writes into `h` in place: if the op that produced `h` saved it for its backward pass
-# (sigmoid does), backward fails. The out-of-place `masked_fill` has no such problem.
+# (sigmoid, tanh, exp and ReLU all do), backward fails. The out-of-place `masked_fill` has no such problem.
+# The two forms also dispatch different ATen ops: the assignment is an `index_put_` through a boolean index,
+# the multiply form a `mul` and a `div`. Which is faster on a given device is a separate question that this
+# module does not measure.
 
 # %%
 import pytest
@@ -181,16 +185,17 @@ def test_mask_multiply_equals_masked_fill():
 
 
 def test_inplace_assignment_breaks_backward():
-    """Zeroing a sigmoid output in place (h[drop] = 0) makes backward fail, while the multiply form works."""
+    """Zeroing the output of sigmoid, tanh, exp or ReLU in place (h[drop] = 0) makes backward fail, while the multiply form works."""
     p = 0.5
     torch.manual_seed(0)
     z = torch.randn(16, requires_grad=True)
     mask = keep_mask(z.detach(), p)
 
-    h = torch.sigmoid(z)  # sigmoid saves its output for backward
-    h[mask == 0] = 0
-    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
-        h.sum().backward()
+    for activation in (torch.sigmoid, torch.tanh, torch.exp, torch.relu):  # each saves its output for backward
+        h = activation(z)
+        h[mask == 0] = 0
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            h.sum().backward()
 
     h = torch.sigmoid(z)
     inverted_dropout(h, p, mask).sum().backward()
@@ -200,6 +205,7 @@ def test_inplace_assignment_breaks_backward():
 
 def test_torch_dropout_is_mask_multiply():
     """On CPU, F.dropout runs exactly four ops: an empty tensor, bernoulli_(1 - p), div_(1 - p), and a multiply."""
+    torch.manual_seed(0)
     x = torch.randn(3, 4)
     with DispatchLog() as log:  # from answers/_dispatch.py: records every ATen op that runs
         F.dropout(x, p=0.3, training=True)
@@ -209,6 +215,23 @@ def test_torch_dropout_is_mask_multiply():
         "aten.div_.Scalar",
         "aten.mul.Tensor",
     ]
+
+
+def test_masked_assignment_runs_index_put():
+    """On CPU, x[drop] = 0 dispatches aten.index_put_ through a boolean index, while x * mask / (1 - p) dispatches only mul and div."""
+    p = 0.3
+    torch.manual_seed(0)
+    x = torch.randn(3, 4)
+    mask = keep_mask(x, p)
+    with DispatchLog() as assign_log:
+        y_assign = x.clone()
+        y_assign[mask == 0] = 0
+    with DispatchLog() as multiply_log:
+        y_multiply = inverted_dropout(x, p, mask)
+    assert "aten.index_put_.default" in assign_log.overloads
+    assert not any("mul" in op or "div" in op for op in assign_log.overloads)
+    assert multiply_log.overloads == ["aten.mul.Tensor", "aten.div.Tensor"]
+    torch.testing.assert_close(y_assign / (1 - p), y_multiply, rtol=1e-6, atol=0)
 
 
 # %% [markdown]
@@ -386,7 +409,9 @@ def test_dropout_narrows_train_test_gap():
 # inputs the eval-mode output variance is $1-p$ instead of 1 (the "variance shift" of Li et al., 2019).
 #
 # **Ensemble.** Inverted dropout at eval computes the network at the *mean mask*. That equals the average
-# over the $2^n$ thinned networks only when everything after the dropout is linear.
+# over the $2^n$ thinned networks when everything after the dropout is linear, because the average of a linear
+# map is the map of the average. With a nonlinearity after it the two differ in general, though not always: a
+# ReLU whose inputs stay non-negative under every mask acts as the identity, and the average is exact again.
 
 # %%
 def test_without_scaling_eval_is_off_by_keep_prob():
@@ -415,8 +440,8 @@ def test_variance_not_preserved():
 def test_batchnorm_after_dropout_sees_variance_shift():
     """Dropout(p) then BatchNorm: running_var learns 1/(1-p) for unit-variance inputs, so eval-mode outputs have variance 1-p, not 1."""
     p = 0.5
-    gen = torch.Generator().manual_seed(0)
-    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(1)  # inputs; a seed other than the masks', so the two streams are independent
+    torch.manual_seed(0)  # the dropout masks
     model = nn.Sequential(nn.Dropout(p), nn.BatchNorm1d(16, affine=False, momentum=None))
     with torch.no_grad():
         train_out = torch.cat([model(torch.randn(256, 16, generator=gen)) for _ in range(50)])
@@ -427,8 +452,8 @@ def test_batchnorm_after_dropout_sees_variance_shift():
     torch.testing.assert_close(eval_out.var(dim=0).mean().item(), 1 - p, rtol=0.04, atol=0)
 
 
-def test_weight_scaling_is_exact_ensemble_mean_only_when_linear():
-    """Averaging all 16 thinned networks equals the eval-mode network if only a linear layer follows dropout, but not if a ReLU layer does."""
+def test_weight_scaling_is_exact_for_a_linear_head_not_in_general():
+    """Averaging all 16 thinned networks equals the eval-mode network when a linear layer follows dropout, or a ReLU that no mask switches off, but not for a generic ReLU layer."""
     p = 0.5
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(3, generator=gen, dtype=torch.float64)
@@ -445,6 +470,12 @@ def test_weight_scaling_is_exact_ensemble_mean_only_when_linear():
     eval_output = torch.relu(W2 @ h) @ w3
     assert (ensemble_mean - eval_output).abs() > 0.1
 
+    W2_positive = W2.abs()  # h ≥ 0, so every pre-activation is ≥ 0 under every mask: the ReLU is the identity
+    assert (dropped @ W2_positive.T >= 0).all()
+    positive_head = torch.relu(dropped @ W2_positive.T) @ w3  # (16,)
+    eval_output = torch.relu(W2_positive @ h) @ w3
+    torch.testing.assert_close((probs * positive_head).sum(), eval_output, rtol=1e-12, atol=1e-12)
+
 
 # %% [markdown]
 # ## Conclusion
@@ -454,7 +485,8 @@ def test_weight_scaling_is_exact_ensemble_mean_only_when_linear():
 # identity. The mean is preserved exactly, the variance is not, and eval mode is only an approximation of
 # the ensemble of thinned networks. As a regularizer, dropout adds noise that in the linear case is
 # exactly an adaptive L2 penalty; on a small MLP it measurably narrows the train/test gap, but it does not
-# close it.
+# close it. `x[drop] = 0` computes the same numbers as the multiply but runs a different op (`index_put_`) and
+# writes in place; this module measures neither form's speed.
 
 # %%
 if __name__ == "__main__":

@@ -12,10 +12,13 @@
 #    (`test_lasso_matches_brute_force`) and satisfies the optimality conditions
 #    (`test_lasso_satisfies_kkt`); on an orthonormal design the lasso is soft-thresholding and ridge a
 #    uniform shrink (`test_orthonormal_design_lasso_is_soft_thresholding`);
-# 2. L1 sets coefficients exactly to zero, L2 only shrinks them (`test_l1_gives_exact_zeros_l2_does_not`),
-#    and the reason is the kink at zero, not a bigger gradient (`test_l2_pulling_harder_still_gives_no_zeros`);
-#    L2 spreads weight over correlated features, L1 does not care how it is split
-#    (`test_ridge_splits_duplicated_feature_evenly`);
+# 2. L1 sets coefficients exactly to zero, L2 does not (`test_l1_gives_exact_zeros_l2_does_not`); what
+#    ridge shrinks is the norm $\lVert w\rVert_2$, while single coefficients can grow or cross zero
+#    (`test_ridge_shrinks_the_norm_not_every_weight`); the reason for the zeros is the kink at zero, not a
+#    bigger gradient: a ridge zero needs $X_j^\top r = 0$ exactly, a lasso zero only $|X_j^\top r| \le \lambda$
+#    (`test_l2_zero_needs_exact_balance_l1_zero_has_slack`); ridge splits the weight of a duplicated feature
+#    evenly, and that split is unique, while the lasso's split depends on the solver
+#    (`test_duplicated_feature_split_is_unique_for_ridge_not_lasso`);
 # 3. where it stops holding: plain (sub)gradient descent on the L1 penalty never produces an exact zero
 #    (`test_subgradient_descent_never_reaches_exact_zero`); the L2 penalty equals `weight_decay` for SGD and Adam
 #    (`test_l2_penalty_equals_sgd_weight_decay`), but not for AdamW
@@ -101,7 +104,8 @@ def lasso_brute_force(X, y, lam):
 # A regression with $n = 40$ samples and $d = 6$ features, of which only the first three matter
 # ($w^\star = (3, -2, 1.5, 0, 0, 0)$), plus unit Gaussian noise. We solve both problems on a grid of
 # $\lambda$ and count exact zeros. Above $\lambda_{\max} = \lVert X^\top y\rVert_\infty$ the lasso
-# solution is entirely zero; ridge coefficients shrink toward zero and never reach it.
+# solution is entirely zero. Ridge has no exact zeros, and what it shrinks is the norm $\lVert w\rVert_2$:
+# single coefficients need not shrink (the small ones here grow for a while, and one crosses zero).
 
 # %%
 import matplotlib.pyplot as plt
@@ -122,11 +126,12 @@ lasso_path = lasso_ista(X, y, lams)  # (d, L)
 ridge_path = torch.stack([ridge_closed_form(X, y, lam) for lam in lams], dim=1)  # (d, L)
 
 print(f"lambda_max = {lam_max:.1f}")
-print(f"{'lambda':>8} {'lasso zeros':>12} {'ridge zeros':>12} {'smallest |ridge coef|':>22}")
-for i in range(0, len(lams), 6):
+print(f"{'lambda':>8} {'lasso zeros':>12} {'ridge zeros':>12} {'ridge ||w||':>12} {'ridge w4':>9} {'ridge w6':>9}")
+for i in range(0, len(lams), 4):
     lasso_zeros = int((lasso_path[:, i] == 0).sum())
     ridge_zeros = int((ridge_path[:, i] == 0).sum())
-    print(f"{lams[i]:>8.2f} {lasso_zeros:>12} {ridge_zeros:>12} {ridge_path[:, i].abs().min():>22.2e}")
+    w = ridge_path[:, i]
+    print(f"{lams[i]:>8.2f} {lasso_zeros:>12} {ridge_zeros:>12} {w.norm():>12.3f} {w[3]:>+9.4f} {w[5]:>+9.4f}")
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
 for ax, path, name in [(axes[0], lasso_path, "L1 (lasso)"), (axes[1], ridge_path, "L2 (ridge)")]:
@@ -207,18 +212,39 @@ def test_orthonormal_design_lasso_is_soft_thresholding():
 # %% [markdown]
 # ## Claims: exact zeros, and why
 #
-# Along the whole path ridge has no zero coefficient while the lasso has many. The usual explanation,
-# "the L1 gradient is larger", does not hold up: with $\lambda_2 = 10^4\lambda_1$ the L2 penalty pulls
-# harder than the L1 penalty at every $|w| > 10^{-4}$, and still produces no zero. What matters is the
-# behaviour *at* zero: the L2 pull $\lambda w$ fades to nothing as $w \to 0$, so zero is optimal only if
-# the data gradient there is exactly zero; the L1 penalty has a kink whose subgradient is the whole
-# interval $[-\lambda, \lambda]$, so zero is optimal for every data gradient up to $\lambda$ in size.
+# Along the whole path ridge has no zero coefficient while the lasso has many. Ridge does not shrink every
+# coefficient either: $\lVert w\rVert_2$ falls monotonically as $\lambda$ grows, but while the large coefficients
+# shrink, the small ones can grow for a while or change sign.
 #
-# With two identical copies of a feature, ridge splits the weight equally between them, while the lasso
-# objective is the same for any split with the same signs: "L1 selects features" does not say which of
-# two correlated features it picks.
+# The usual explanation of the zeros, "the L1 gradient is larger", does not hold up: at equal $\lambda$ the L2
+# pull $\lambda w$ is the larger one for every $|w| > 1$. What matters is the behaviour *at* zero. Ridge stops
+# where its pull balances the data, $\lambda w = X^\top r$ with $r = y - Xw$; since the pull fades as $w \to 0$,
+# $w_j = 0$ needs $X_j^\top r = 0$ exactly, which happens only for data on a hyperplane (measure zero). The L1
+# penalty has a kink whose subgradient is the whole interval $[-\lambda, \lambda]$, so $w_j = 0$ is optimal for
+# every $|X_j^\top r| \le \lambda$, an inequality that survives perturbing the data when it holds with room to
+# spare, as it does here. The claim builds data on which one ridge coefficient is exactly zero and perturbs it:
+# that zero disappears, while the lasso's zeros stay.
+#
+# With two identical copies of a feature, ridge's objective is strictly convex, so its solution is unique and
+# splits the weight equally. The lasso objective is the same for every split with matching signs, so which split
+# you get depends on the solver: cyclic coordinate descent puts everything on the first copy, ISTA (started
+# from zero, updating both copies alike) splits it evenly, and both are optimal. "L1 selects features" does not
+# say which of two correlated features it picks.
 
 # %%
+def lasso_coordinate_descent(X, y, lam, sweeps=100):
+    """argmin ½||y - Xw||² + lam·||w||₁ by cyclic coordinate descent: each coordinate in turn, exactly."""
+    w = torch.zeros(X.shape[1], dtype=X.dtype)
+    residual = y.clone()  # (n,) y - Xw
+    col_sq = (X**2).sum(dim=0)  # (d,)
+    for _ in range(sweeps):
+        for j in range(X.shape[1]):
+            residual += X[:, j] * w[j]  # take coordinate j out
+            w[j] = soft_threshold(X[:, j] @ residual, lam) / col_sq[j]
+            residual -= X[:, j] * w[j]
+    return w
+
+
 def test_l1_gives_exact_zeros_l2_does_not():
     """Along a path of 40 values of λ, ridge never has a zero coefficient, while the lasso has zeros at 15 or more and is all zero for λ ≥ λ_max."""
     assert (ridge_path != 0).all()
@@ -228,33 +254,56 @@ def test_l1_gives_exact_zeros_l2_does_not():
     assert lasso_zeros[0] == 0  # small λ: nothing zeroed, close to least squares
 
 
-def test_l2_pulling_harder_still_gives_no_zeros():
-    """Ridge with λ₂ = 10⁴·λ₁ (stronger pull than L1 at every |w| > 10⁻⁴) keeps all six coefficients non-zero; the lasso at λ₁ zeroes three."""
+def test_ridge_shrinks_the_norm_not_every_weight():
+    """Along the ridge path ||w||₂ decreases at every step of λ, yet some coefficients grow in magnitude and one changes sign."""
+    norms = ridge_path.norm(dim=0)  # (L,)
+    assert (norms[1:] < norms[:-1]).all()
+    grows = (ridge_path[:, 1:].abs() > ridge_path[:, :-1].abs()).any(dim=1)  # (d,)
+    flips = (ridge_path[:, 1:].sign() != ridge_path[:, :-1].sign()).any(dim=1)  # (d,)
+    assert grows.tolist() == [False, False, False, True, True, True]  # the three weakest coefficients
+    assert flips.tolist() == [False, False, False, True, False, False]
+    assert ridge_path[5].abs().max() > 1.07 * ridge_path[5, 0].abs()  # |w6| grows by over 7% before shrinking
+
+
+def test_l2_zero_needs_exact_balance_l1_zero_has_slack():
+    """Ridge stops where λw = Xᵀr, so data built to give one exact ridge zero lose it under a small perturbation, while the lasso's three zeros (|X_jᵀr| < λ) survive it."""
     X, y, _ = make_regression()
-    lam1 = 30.0
-    lam2 = 1e4 * lam1
-    ridge = ridge_closed_form(X, y, lam2)
-    lasso = lasso_ista(X, y, torch.tensor([lam1], dtype=DTYPE))[:, 0]
-    assert (ridge != 0).all()
-    assert ridge.abs().max() < 1e-3  # shrunk hard, but not to zero
-    assert (lasso == 0).sum() == 3
+    lam = 30.0
+    w = ridge_closed_form(X, y, lam).requires_grad_()
+    (data_grad,) = torch.autograd.grad(0.5 * ((y - X @ w) ** 2).sum(), w)  # = -Xᵀr
+    torch.testing.assert_close(-data_grad, lam * w.detach(), rtol=1e-10, atol=1e-10)  # stationarity
+
+    # ridge w = A y is linear in y: remove y's component along row 4 of A to make w4 exactly zero
+    a = torch.linalg.solve(X.T @ X + lam * torch.eye(6, dtype=DTYPE), X.T)[3]  # (n,)
+    y_edge = y - (a @ y) / (a @ a) * a
+    assert ridge_closed_form(X, y_edge, lam)[3].abs() < 1e-12
+
+    lasso = lasso_ista(X, y, torch.tensor([lam], dtype=DTYPE))[:, 0]
+    zero = lasso == 0
+    assert zero.sum() == 3 and (X.T @ (y - X @ lasso))[zero].abs().max() < 0.6 * lam  # slack of over 40%
+
+    gen = torch.Generator().manual_seed(0)
+    for noise in 0.1 * torch.randn(10, len(y), generator=gen, dtype=DTYPE):
+        assert ridge_closed_form(X, y_edge + noise, lam)[3].abs() > 1e-5  # the ridge zero is gone
+        perturbed = lasso_ista(X, y + noise, torch.tensor([lam], dtype=DTYPE))[:, 0]
+        assert torch.equal(perturbed == 0, zero)  # the lasso zeros stay
 
 
-def test_ridge_splits_duplicated_feature_evenly():
-    """With a feature duplicated, ridge gives both copies the same weight; the lasso objective is unchanged by re-splitting them."""
+def test_duplicated_feature_split_is_unique_for_ridge_not_lasso():
+    """With a feature duplicated, ridge's unique solution splits it evenly, while two lasso solvers reach the brute-force optimum with different splits."""
     X, y, _ = make_regression()
     X_dup = torch.cat([X[:, :1], X], dim=1)  # column 0 appears twice
     ridge = ridge_closed_form(X_dup, y, 1.0)
     torch.testing.assert_close(ridge[0], ridge[1], rtol=1e-10, atol=0)
 
     lam = 10.0
-    w = lasso_ista(X_dup, y, torch.tensor([lam], dtype=DTYPE))[:, 0]
-    total = w[0] + w[1]
-    all_on_first, split_evenly = w.clone(), w.clone()
-    all_on_first[:2] = torch.stack([total, torch.zeros_like(total)])
-    split_evenly[:2] = total / 2
-    objectives = torch.stack([lasso_objective(X_dup, y, v, lam) for v in (w, all_on_first, split_evenly)])
-    torch.testing.assert_close(objectives, objectives[0].expand(3), rtol=1e-12, atol=0)
+    best = lasso_objective(X, y, lasso_brute_force(X, y, lam), lam)  # one copy is as good as two: |a|+|b| ≥ |a+b|
+    by_ista = lasso_ista(X_dup, y, torch.tensor([lam], dtype=DTYPE))[:, 0]
+    by_cd = lasso_coordinate_descent(X_dup, y, lam)
+    for w in (by_ista, by_cd):
+        torch.testing.assert_close(lasso_objective(X_dup, y, w, lam), best, rtol=1e-10, atol=0)
+    torch.testing.assert_close(by_ista[0], by_ista[1], rtol=1e-10, atol=0)  # ISTA: an even split
+    assert by_cd[0] > 2.5 and by_cd[1].abs() < 1e-12  # coordinate descent: everything on the first copy
 
 
 # %% [markdown]
@@ -317,8 +366,9 @@ def test_subgradient_descent_never_reaches_exact_zero():
 #
 # For SGD, adding $\tfrac{\lambda}{2}\lVert w\rVert^2$ to the loss adds $\lambda w$ to the gradient, which
 # is what `weight_decay=λ` does, so the two are the same, momentum included. `torch.optim.Adam`'s
-# `weight_decay` is also this L2 term, so it passes through Adam's per-coordinate scaling. AdamW instead
-# subtracts $\eta\lambda w$ directly ("decoupled"), which matches no penalty on the loss.
+# `weight_decay` is also this L2 term, so it passes through Adam's per-coordinate scaling $1/\sqrt{\hat v}$.
+# AdamW instead subtracts $\eta\lambda w$ directly ("decoupled"), outside that scaling, so the L2 penalty on the
+# loss does not reproduce it.
 
 # %%
 from torch import nn
@@ -455,7 +505,8 @@ def test_early_stopping_is_ridge_on_orthonormal_design():
 # Both penalties shrink, but only L1 sets coefficients exactly to zero, and only when it is solved with a
 # method that handles the kink (soft-thresholding, coordinate descent, or an exact solver): the zero
 # comes from the subgradient interval $[-\lambda, \lambda]$ at zero, not from a larger gradient. Ridge
-# shrinks every coefficient, spreads weight across correlated features and has a closed form. In deep
+# shrinks the norm of the weight vector (not necessarily each coefficient), spreads weight across correlated
+# features and has a closed form. In deep
 # learning the L2 penalty usually appears as `weight_decay`, which is the same thing for SGD and Adam but
 # not for AdamW, and the squared norm, not the norm, is what "L2 regularization" means.
 
