@@ -107,6 +107,11 @@ def _configure_notebooks(config):
     plugin = config.plugins.get("mkdocs-jupyter")
     if plugin is None:
         return
+    _patch_mkdocs_jupyter()
+    if not plugin.config["execute"]:
+        # Nothing worth caching, and a build without execution would evict the executed entries.
+        plugin.config["cache"] = False
+        return
     # mkdocs-jupyter keys its cache on the notebook's bytes only: a change to a shared helper would
     # leave stale outputs. One cache folder per state of the helpers; older folders are removed.
     base = S.root / ".cache" / "mkdocs-jupyter"
@@ -120,7 +125,6 @@ def _configure_notebooks(config):
             else:
                 old.unlink()
     plugin.config["cache_dir"] = str(current)
-    _patch_mkdocs_jupyter()
 
 
 def _patch_mkdocs_jupyter():
