@@ -9,7 +9,7 @@ from tests._support import BIN, MODULE, make_probe, run
 def test_notebook_cache_key_follows_shared_helpers_not_proofs(tmp_path):
     """mkdocs-jupyter keys its cache on a notebook's own bytes; our key adds the shared helpers."""
     project = make_probe(tmp_path)
-    saved = getattr(hooks.S, "root", None)
+    saved = hooks.S.root
     try:
         hooks.S.root = project
         before = hooks._helpers_digest()

@@ -12,12 +12,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import jupytext
 import pytest
 
 from qed.claims import proof_module_paths
 from qed.pages import page_paths
+from tests._support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 KATEX = ROOT / "docs" / "assets" / "vendor" / "katex" / "katex.min.js"
 NODE = shutil.which("node")
 
@@ -45,11 +46,9 @@ def formulas(markdown: str, where: str) -> list[tuple[str, str, bool]]:
 
 
 def markdown_of_module(path: Path) -> str:
-    """The Markdown cells of a percent-format module, with the leading '# ' removed."""
-    cells = path.read_text(encoding="utf-8").split("# %%")
-    return "\n".join(
-        "\n".join(line[2:] for line in cell.splitlines()[1:]) for cell in cells if cell.startswith(" [markdown]")
-    )
+    """The Markdown cells of a percent-format module, as jupytext reads them for the notebooks."""
+    notebook = jupytext.read(path, fmt="py:percent")
+    return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
 
 
 def test_the_extractor_finds_inline_and_display_math_outside_code():

@@ -12,8 +12,8 @@ from mkdocs.utils import yaml_load
 from qed.claims import proof_module_paths, read_claims
 from qed.inventory import load_inventory
 from qed.pages import cited_claims, page_paths, parse_page
+from tests._support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGE_PATHS = page_paths(ROOT / "docs")
 PROOF_PATHS = proof_module_paths(ROOT / "answers")
 CLAIM_MODULES = sorted((ROOT / "answers").rglob("*.py"))

@@ -10,8 +10,8 @@ import json
 import re
 
 from qed.inventory import load_inventory
-from tests._support import ROOT
 from qed.site_check import external_loads, scan_site
+from tests._support import ROOT
 
 
 def test_the_external_load_check_sees_what_a_page_would_fetch():

@@ -319,11 +319,11 @@ def test_heap_index_grows_exponentially_without_an_early_exit():
 def wrapped_slots(root, bits):
     """Heap slots computed without an early exit in `bits`-bit two's-complement arithmetic, as Java's int or long."""
     half = 2 ** (bits - 1)
+    wrap = lambda value: (value + half) % 2**bits - half  # noqa: E731  two's complement
     found, stack = [], [(root, 1)] if root is not None else []
     while stack:
         node, slot = stack.pop()
         found.append(slot)
-        wrap = lambda value: (value + half) % 2**bits - half  # noqa: E731  two's complement
         stack += [(child, wrap(2 * slot + side)) for side, child in enumerate(node) if child is not None]
     return found
 

@@ -52,6 +52,7 @@ class _State:
         self.proofs: list[str] = []  # repository-relative paths of the proof modules
         self.claims: dict[str, list] = {}  # module path (helpers too) -> its claims
         self.question_of: dict = {}  # proof module path -> the page that links to it
+        self.answered_by: dict = {}  # source id -> the page whose `sources` name it
         self.css: dict[str, str] = {}  # digest -> stylesheet extracted from notebook pages
 
 
@@ -75,6 +76,7 @@ def on_config(config):
         path.relative_to(S.root).as_posix(): read_claims(path) for path in sorted(answers.rglob("*.py"))
     }
     S.question_of = {module: page for page in S.pages for module in page.proof_modules}
+    S.answered_by = {sid: page for page in S.pages for sid in page.sources}
     S.css = {}
     _allow_tags(config)
     _configure_notebooks(config)
@@ -201,7 +203,8 @@ def _link(from_page, target_uri: str, files) -> str:
 def _decorate_question(markdown: str, question, page, files) -> str:
     lines = markdown.split("\n")
     h1 = next(i for i, line in enumerate(lines) if line.startswith("# "))
-    sources = ", ".join(f"[{sid}]({_link(page, 'sources.md', files)}#{sid.lower().replace('.', '')})" for sid in question.sources)
+    to_sources = _link(page, "sources.md", files)
+    sources = ", ".join(f"[{sid}]({to_sources}#{sid.lower().replace('.', '')})" for sid in question.sources)
     meta = f"Level {question.level} ({LEVELS[question.level]})" + (f" · Sources: {sources}" if sources else "")
     header = [""]
     if question.zh:  # HTML, escaped: the titles are raw text from the notes (3*3 would turn into emphasis)
@@ -234,13 +237,12 @@ def _expand(marker: str, page, files) -> str:
 
 def counts() -> dict[str, int]:
     inventory = load_inventory()
-    answered = {sid for page in S.pages for sid in page.sources}
     return {
         "questions": len(S.pages),
         "claims": sum(len(claims) for claims in S.claims.values()),
         "proofs": len(S.proofs),
         "wrong_answers": sum(len(page.wrong_answers) for page in S.pages),
-        "sources_answered": len(answered & set(inventory)),
+        "sources_answered": len(S.answered_by.keys() & inventory.keys()),
         "sources_total": len(inventory),
     }
 
@@ -261,23 +263,18 @@ def _text(raw: str) -> str:
     return re.sub(r"([\\`*_\[\]|])", r"\\\1", html.escape(raw, quote=False))
 
 
-def _answered_by() -> dict:
-    return {sid: page for page in S.pages for sid in page.sources}
-
-
 def _sources_table(page, files) -> str:
-    answered = _answered_by()
     out = []
     by_seed: dict[int, list] = {}
     for question in load_inventory().values():
         by_seed.setdefault(question.seed, []).append(question)
     for seed in sorted(by_seed):
         questions = sorted(by_seed[seed], key=lambda q: int(q.id.split(".")[1]))
-        done = sum(q.id in answered for q in questions)
+        done = sum(q.id in S.answered_by for q in questions)
         out += ["", f"### Note S{seed}", "", f"{done} of {len(questions)} answered.", ""]
         out += ["| Id | Original title | Answered by |", "|---|---|---|"]
         for q in questions:
-            target = answered.get(q.id)
+            target = S.answered_by.get(q.id)
             cell = f"[{target.title}]({_link(page, target.src_uri, files)})" if target else "*not yet*"
             out.append(f'| <span id="{q.id.lower().replace(".", "")}">{q.id}</span> | {_text(q.title)} | {cell} |')
     return "\n".join(out)
@@ -292,8 +289,7 @@ def _section_overview(page, files) -> str:
     out = ["| Question | Level | Sources |", "|---|:-:|---|"] if pages else ["*No question answered here yet.*"]
     for p in pages:
         out.append(f"| [{p.question}]({_link(page, p.src_uri, files)}) | {p.level} | {', '.join(p.sources)} |")
-    answered = _answered_by()
-    pending = [q for q in load_inventory().values() if q.section in section["inventory"] and q.id not in answered]
+    pending = [q for q in load_inventory().values() if q.section in section["inventory"] and q.id not in S.answered_by]
     if pending:
         out += ["", f"Source questions of this section not answered yet ({len(pending)}):", ""]
         out += [f"- {q.id}: {_text(q.english)}" for q in pending]
