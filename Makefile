@@ -14,11 +14,12 @@ export QED_TIMEOUT ?= 120
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help install test claims unit notebooks site serve clean
+.PHONY: help install test claims unit notebooks site serve bench clean
 
 help:
 	@echo "make serve   set up .venv (first run), build the site and serve it on http://127.0.0.1:8000"
 	@echo "make test    the whole gate: claims, project tests, notebooks (nbval), strict site build"
+	@echo "make bench   time the qed CLI: first quiz card, and stats over 10,000 reviews"
 	@echo "make clean   remove build outputs and caches (keeps .venv)"
 
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -47,6 +48,9 @@ site: install
 
 serve: install
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+bench: install
+	$(BIN)/python -m qed.bench
 
 clean:
 	rm -rf site build .cache
