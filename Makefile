@@ -11,6 +11,8 @@ BIN := $(VENV)/bin
 TORCH_INDEX ?=
 # Seconds before a hanging proof is stopped: on import and per claim (pytest), per cell (nbval, site build).
 export QED_TIMEOUT ?= 120
+# Proofs executed at once by nbval and by the site build (each in its own kernel); default: every core.
+export QED_JOBS ?= $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONHASHSEED := 0
 
@@ -41,7 +43,7 @@ unit: install
 
 notebooks: install
 	$(BIN)/python -m qed.notebooks build/nb
-	$(BIN)/pytest --nbval-lax --nbval-cell-timeout=$(QED_TIMEOUT) --timeout=$(QED_TIMEOUT) build/nb
+	$(BIN)/pytest -n $(QED_JOBS) --dist loadfile --nbval-lax --nbval-cell-timeout=$(QED_TIMEOUT) --timeout=$(QED_TIMEOUT) build/nb
 
 site: install
 	$(BIN)/mkdocs build --strict

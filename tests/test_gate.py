@@ -30,8 +30,10 @@ def pytest_claims(project):
 def nbval(project):
     converted = run([sys.executable, "-m", "qed.notebooks", "build/nb", "answers"], cwd=project)
     assert converted.returncode == 0, converted.stderr
+    # as the Makefile runs it: two workers, each notebook whole on one of them
     return run(
-        [str(BIN / "pytest"), "--nbval-lax", f"--nbval-cell-timeout={TIMEOUT}", "build/nb"], cwd=project
+        [str(BIN / "pytest"), "-n", "2", "--dist", "loadfile", "--nbval-lax", f"--nbval-cell-timeout={TIMEOUT}", "build/nb"],
+        cwd=project,
     )
 
 

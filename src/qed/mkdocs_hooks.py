@@ -4,7 +4,8 @@ What they do, by event:
 
 - ``on_config``: parse every question page (a bad page stops the build, naming the file and field);
   feed the allowed tags to material's tags plugin; key mkdocs-jupyter's cache on the shared helpers;
-  give every executed cell a timeout and make an execution failure name its proof module.
+  give every executed cell a timeout and make an execution failure name its proof module; execute
+  the proofs missing from the cache in parallel (``qed.notebooks.prerender``, ``QED_JOBS`` at a time).
 - ``on_files``: add each proof module ``answers/<section>/<module>.py`` as a page (no symlink, so it
   works on Windows too); helpers (``_*.py``, ``__init__.py``, ``conftest.py``) are not pages.
 - ``on_page_markdown``: under a question's H1, its original Chinese titles and level; under
@@ -21,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
-import os
 import re
 import shutil
 from pathlib import Path, PurePosixPath
@@ -33,13 +33,12 @@ from mkdocs.utils import get_relative_url
 
 from qed.claims import is_helper, proof_module_paths, read_claims
 from qed.inventory import load_inventory
+from qed.notebooks import error_summary, patch_cell_timeout, prerender
 from qed.pages import LEVELS, PageError, load_pages, load_sections
 from qed.site_check import scan_site
 
 log = logging.getLogger("mkdocs.plugins.qed")
 
-# Seconds a cell may run (QED_TIMEOUT, as for pytest and nbval); a proof runs in seconds, so this only stops hangs.
-TIMEOUT_DEFAULT = 120
 
 
 class _State:
@@ -127,44 +126,37 @@ def _configure_notebooks(config):
             else:
                 old.unlink()
     plugin.config["cache_dir"] = str(current)
+    _prerender(plugin)
 
 
 def _patch_mkdocs_jupyter():
     """A timeout for every executed cell, and an execution error that names its proof module."""
-    from mkdocs_jupyter import convert, nbconvert2
+    from mkdocs_jupyter import convert
 
+    patch_cell_timeout()
     if getattr(convert.nb2html, "_qed", False):
         return
-    original_app = nbconvert2.get_nbconvert_app
     original_nb2html = convert.nb2html
-
-    def get_nbconvert_app(*args, **kwargs):
-        from traitlets.config import Config
-
-        app = original_app(*args, **kwargs)
-        timeout = int(os.environ.get("QED_TIMEOUT", TIMEOUT_DEFAULT))
-        # mkdocs-jupyter sets this section as a plain dict, which Config.merge would replace whole.
-        app.config["ExecutePreprocessor"] = Config({**app.config["ExecutePreprocessor"], "timeout": timeout})
-        return app
 
     def nb2html(nb_path, *args, **kwargs):
         try:
             return original_nb2html(nb_path, *args, **kwargs)
         except Exception as error:  # CellExecutionError, CellTimeoutError, DeadKernelError, ...
-            module = Path(nb_path).resolve().relative_to(S.root).as_posix()
-            raise PluginError(f"proof module {module} failed while executing: {_summary(error)}") from None
+            raise PluginError(_failed(Path(nb_path), error_summary(error))) from None
 
     nb2html._qed = True
-    nbconvert2.get_nbconvert_app = get_nbconvert_app
     convert.nb2html = nb2html
 
 
-def _summary(error: Exception) -> str:
-    name = getattr(error, "ename", None)
-    if name:  # CellExecutionError carries the kernel's exception name and value
-        return f"{name}: {getattr(error, 'evalue', '')}".strip()
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}"
+def _failed(module: Path, summary: str) -> str:
+    return f"proof module {module.resolve().relative_to(S.root).as_posix()} failed while executing: {summary}"
+
+
+def _prerender(plugin):
+    """Execute the proofs missing from the cache in parallel (QED_JOBS, default: every core)."""
+    failures = prerender([S.root / module for module in S.proofs], plugin.config)
+    if failures:
+        raise PluginError("; ".join(_failed(module, summary) for module, summary in failures.items()))
 
 
 # ----------------------------------------------------------------------------------------- files
