@@ -229,3 +229,15 @@ def test_editing_a_page_keeps_its_schedule_and_a_removed_page_keeps_its_history(
     assert "Retired cards 1" in " ".join(qed("stats").output.split())
     with Store(tmp_path / "reviews.sqlite3") as store:
         assert store.review_count() == 2
+
+
+@pytest.mark.parametrize("command", [["stats"], ["list"]])
+def test_a_bad_review_database_is_one_line_exit_2_and_untouched(deck, tmp_path, command):
+    """A review file that is not a database makes the CLI print one line naming it, exit 2, and leave it as it was."""
+    bad = tmp_path / "notes.txt"
+    bad.write_text("my notes, not a database\n" * 50, encoding="utf-8")
+    before = bad.read_bytes()
+    result = qed(*command, "--db", str(bad))
+    assert result.exit_code == 2
+    assert result.stderr == f"qed: error: {bad}: is not a SQLite database (left untouched)\n"
+    assert bad.read_bytes() == before
