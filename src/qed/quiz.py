@@ -119,7 +119,7 @@ class Session:
             return sorted(reviewed, key=lambda page: cards[page.id].due) + fresh
         due = sorted((page for page in reviewed if cards[page.id].due <= now), key=lambda page: cards[page.id].due)
         room = max(0, self.new_limit - self.store.new_cards_since(local_midnight(now)))
-        self.new_today = room
+        self.counts = (len(due), min(room, len(fresh)))
         return due + fresh[:room]
 
     def next_page(self) -> Page | None:
@@ -143,12 +143,16 @@ class Session:
     # -- the loop ------------------------------------------------------------------------------
     def run(self) -> Summary:
         try:
-            if not self.queue:
-                self.console.print(self.nothing_due())
+            if self.cram:
+                self.console.print(f"Cram: {len(self.queue)} cards; ratings are not saved.")
             else:
-                while (page := self.next_page()) is not None:
-                    if not self.review(page):
-                        break
+                due, fresh = self.counts
+                self.console.print(f"{due} due · {fresh} new (at most {self.new_limit} a day) · {len(self.pages)} questions in scope")
+            page = self.next_page()  # may be a learning card from an earlier session, due within minutes
+            if page is None:
+                self.console.print(self.nothing_due())
+            while page is not None and self.review(page):
+                page = self.next_page()
         except (KeyboardInterrupt, EOFError):
             self.console.print()
         self.finish()
