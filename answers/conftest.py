@@ -1,13 +1,25 @@
-"""pytest set-up for the claims: a proof module that hangs while being imported fails, named.
+"""pytest set-up for the claims.
 
-pytest-timeout stops a claim that hangs, but a module's top-level cells run at import, during
-collection, which pytest-timeout does not cover. The same limit (``QED_TIMEOUT`` seconds) applies.
+- A proof module that hangs while being imported fails, named. pytest-timeout stops a claim that
+  hangs, but a module's top-level cells run at import, during collection, which pytest-timeout does
+  not cover. The same limit (``QED_TIMEOUT`` seconds) applies.
+- torch runs on one thread. Every proof uses tiny tensors, where a second thread only adds
+  synchronisation, and on a busy machine (CI, two cores) the default of one thread per core made
+  the same claims up to 20 times slower. A claim about threads sets its own count.
 """
 
 import os
 import signal
 
 import pytest
+
+
+def pytest_configure(config):
+    try:
+        import torch
+    except ImportError:  # a probe project without torch
+        return
+    torch.set_num_threads(1)
 
 
 @pytest.hookimpl(wrapper=True)
