@@ -11,20 +11,22 @@
 #    and its mean regret matches the closed-form expectation (`test_random_search_beats_grid_when_one_axis_matters`);
 # 2. the best of many noisy trials looks better than it is, by the expected maximum of the noise, and a re-run with
 #    fresh seeds falls back to the truth (`test_best_of_noisy_trials_is_optimistic_by_the_expected_max`);
-# 3. gradient descent on a quadratic loss converges for every learning rate below $2/\lambda_{\max}$ of the Hessian and
+# 3. the validation score of one random split depends on which points it holds out; averaging $k$ folds makes it
+#    several times steadier (`test_k_fold_score_varies_less_than_a_single_split`);
+# 4. gradient descent on a quadratic loss converges for every learning rate below $2/\lambda_{\max}$ of the Hessian and
 #    diverges above it (`test_largest_stable_learning_rate_is_two_over_lambda_max`);
-# 4. at a fixed learning rate a larger batch makes less progress per epoch; scaling the learning rate with the batch
+# 5. at a fixed learning rate a larger batch makes less progress per epoch; scaling the learning rate with the batch
 #    size restores it (`test_linear_scaling_rule_recovers_large_batch_progress`);
-# 5. a 128-unit layer with dropout 0.5 trains about 64 units per step, a different set each time, and at evaluation
+# 6. a 128-unit layer with dropout 0.5 trains about 64 units per step, a different set each time, and at evaluation
 #    computes the average over masks, not a 64-unit network (`test_dropout_width_is_an_average_not_a_smaller_net`);
-# 6. PyTorch's Transformer layer widens its MLP fourfold, so "layers go from wide to narrow" is no rule
+# 7. PyTorch's Transformer layer widens its MLP fourfold, so "layers go from wide to narrow" is no rule
 #    (`test_transformer_mlp_expands_then_contracts`).
 #
 # Where it stops holding:
 #
-# 7. a learning-rate range test's explosion point overestimates the largest stable learning rate
+# 8. a learning-rate range test's explosion point overestimates the largest stable learning rate
 #    (`test_range_test_explodes_above_the_stable_limit`);
-# 8. the linear scaling rule fails once the scaled learning rate crosses $2/\lambda_{\max}$
+# 9. the linear scaling rule fails once the scaled learning rate crosses $2/\lambda_{\max}$
 #    (`test_linear_scaling_breaks_past_the_stability_limit`).
 
 # %% [markdown]
@@ -183,6 +185,34 @@ def test_best_of_noisy_trials_is_optimistic_by_the_expected_max():
     rerun = true_score.gather(1, winner) + sigma * torch.randn(repeats, 1, dtype=torch.float64, generator=g)
     assert abs(optimism - sigma * expected_max_of_normals(n_configs)) < 0.05 * sigma
     assert abs(rerun.mean().item() - 0.90) < 0.1 * sigma
+
+
+def split_scores(n=60, noise=0.5, reshuffles=60, k=5, seed=6):
+    """Validation MSE of least squares over `reshuffles` random partitions: (first fold only, mean over k folds)."""
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 5, dtype=torch.float64, generator=g)
+    y = X @ torch.randn(5, dtype=torch.float64, generator=g) + noise * torch.randn(n, dtype=torch.float64, generator=g)
+
+    def fold_mse(folds, i):
+        train = torch.cat([f for j, f in enumerate(folds) if j != i])
+        w = torch.linalg.lstsq(X[train], y[train]).solution
+        return ((X[folds[i]] @ w - y[folds[i]]) ** 2).mean()
+
+    single, k_fold = [], []
+    for _ in range(reshuffles):
+        folds = torch.randperm(n, generator=g).chunk(k)
+        scores = torch.stack([fold_mse(folds, i) for i in range(k)])
+        single.append(scores[0])
+        k_fold.append(scores.mean())
+    return torch.stack(single), torch.stack(k_fold)
+
+
+def test_k_fold_score_varies_less_than_a_single_split():
+    """Over 60 random partitions of 60 points, a single 48/12 split's validation MSE varies over 3 times as much as the 5-fold average, whose mean is within 10% of the closed form σ²(1 + p/(n_train − p − 1))."""
+    single, k_fold = split_scores()
+    assert single.std() > 3 * k_fold.std()
+    expected = 0.5**2 * (1 + 5 / (48 - 5 - 1))  # expected prediction error of least squares, Gaussian design
+    assert abs(k_fold.mean().item() / expected - 1) < 0.1
 
 
 def test_largest_stable_learning_rate_is_two_over_lambda_max():
