@@ -204,7 +204,7 @@ def test_unnormalized_residual_stack_grows():
 # error on fresh data goes up. Nothing drives a harmful $g$ to zero: the gradient only sees the training loss.
 
 # %%
-def overfit_experiment(steps=300):
+def overfit_experiment(steps=200):
     g = torch.Generator().manual_seed(0)
     x_train = torch.rand(16, 1, generator=g) * 2 - 1
     y_train = 2 * x_train + 0.3 * torch.randn(16, 1, generator=g)
