@@ -30,7 +30,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from answers._models import BasicBlock, ResNet, alexnet, count_parameters, resnet18, resnet50, vgg16
+from answers._models import BasicBlock, ResNet, alexnet, count_parameters, googlenet, resnet18, resnet50, vgg16
 
 
 def lenet5():
@@ -52,6 +52,7 @@ NETWORKS = {  # name: (builder, input shape, year)
     "LeNet-5": (lenet5, (1, 1, 28, 28), 1998),
     "AlexNet": (alexnet, (1, 3, 224, 224), 2012),
     "VGG-16": (vgg16, (1, 3, 224, 224), 2014),
+    "GoogLeNet": (googlenet, (1, 3, 224, 224), 2014),
     "ResNet-18": (resnet18, (1, 3, 224, 224), 2015),
     "ResNet-50": (resnet50, (1, 3, 224, 224), 2015),
 }

@@ -17,7 +17,9 @@
 # 4. without the reductions (the paper's "naive" block) the same branch widths cost 2.4× the weights and
 #    the pooling branch passes all 192 channels on, so the output grows to 416
 #    (`test_naive_block_costs_more_and_grows`);
-# 5. a ResNet shortcut cannot be added to the block as is (192 ≠ 256 channels); Inception-ResNet adds a 1×1
+# 5. torchvision's GoogLeNet uses a 3×3 kernel in the "5×5" branch, so its (3a) block has 8,192 fewer weights
+#    (`test_torchvision_googlenet_uses_3x3_in_its_5x5_branch`);
+# 6. a ResNet shortcut cannot be added to the block as is (192 ≠ 256 channels); Inception-ResNet adds a 1×1
 #    projection back to the input width, after which $x + s\,F(x)$ is well defined and starts at the
 #    identity when $s = 0$ (`test_residual_inception_needs_a_projection`).
 
@@ -147,6 +149,26 @@ def test_naive_block_costs_more_and_grows():
     assert round(weights(naive) / BUDGET["inception 3a (256 out)"][0], 1) == 2.4
     with torch.no_grad():
         assert naive(torch.empty(1, 192, 28, 28, device="meta")).shape[1] == 64 + 128 + 32 + 192
+
+
+# %% [markdown]
+# ## The block in torchvision's GoogLeNet
+#
+# The shared GoogLeNet (`answers/_models.py`, torchvision's layout and its published 6,624,904 parameters)
+# uses a 3×3 kernel in the "5×5" branch, a known discrepancy kept for its checkpoints, and batch norm without
+# conv biases. Its inception (3a) therefore has $16\cdot 32\cdot(25 - 9) = 8{,}192$ fewer convolution weights.
+
+# %%
+def test_torchvision_googlenet_uses_3x3_in_its_5x5_branch():
+    """torchvision's inception (3a) has 155,136 convolution weights, the paper's 163,328 minus 16 x 32 x 16 for its 3x3 "5x5" branch, and the same 256 output channels."""
+    from answers._models import googlenet
+
+    with torch.device("meta"):
+        block = googlenet().inception3a
+    conv_weights = sum(m.weight.numel() for m in block.modules() if isinstance(m, nn.Conv2d))
+    assert conv_weights == weights(on_meta(*INCEPTION_3A)) - 16 * 32 * (25 - 9) == 155_136
+    with torch.no_grad():
+        assert block(torch.empty(1, 192, 28, 28, device="meta")).shape == (1, 256, 28, 28)
 
 
 # %% [markdown]
