@@ -395,3 +395,94 @@ def test_state_dict_layout_matches_torchvision_checkpoints():
     assert r50.state_dict()["fc.weight"].shape == (1000, 2048)
     # ResNet V1.5: the 3x3 conv strides, the first 1x1 does not.
     assert r50.layer2[0].conv1.stride == (1, 1) and r50.layer2[0].conv2.stride == (2, 2)
+
+
+# --- GoogLeNet (appended for the architectures pages) --------------------------------------------
+# torchvision/models/googlenet.py without the auxiliary classifiers (aux_logits=False) and without
+# transform_input. Every convolution is BasicConv2d (conv without bias, BN with eps=0.001, ReLU).
+# torchvision's "5x5" branch uses a 3x3 kernel ("a known bug", kept for its checkpoints), so this
+# network has fewer parameters than the paper's; answers/architectures/inception_block.py builds the
+# paper's block.
+
+
+class BasicConv2d(nn.Module):
+    def __init__(self, in_channels: int, out_channels: int, **kwargs) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, bias=False, **kwargs)
+        self.bn = nn.BatchNorm2d(out_channels, eps=0.001)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.bn(self.conv(x)))
+
+
+class Inception(nn.Module):
+    def __init__(self, in_channels, ch1x1, ch3x3red, ch3x3, ch5x5red, ch5x5, pool_proj) -> None:
+        super().__init__()
+        self.branch1 = BasicConv2d(in_channels, ch1x1, kernel_size=1)
+        self.branch2 = nn.Sequential(
+            BasicConv2d(in_channels, ch3x3red, kernel_size=1), BasicConv2d(ch3x3red, ch3x3, kernel_size=3, padding=1)
+        )
+        self.branch3 = nn.Sequential(  # kernel_size=3, as in torchvision (the paper: 5)
+            BasicConv2d(in_channels, ch5x5red, kernel_size=1), BasicConv2d(ch5x5red, ch5x5, kernel_size=3, padding=1)
+        )
+        self.branch4 = nn.Sequential(
+            nn.MaxPool2d(kernel_size=3, stride=1, padding=1, ceil_mode=True), BasicConv2d(in_channels, pool_proj, kernel_size=1)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C_in, H, W) -> (B, sum of widths, H, W)
+        return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], dim=1)
+
+
+class GoogLeNet(nn.Module):
+    def __init__(self, num_classes: int = 1000, dropout: float = 0.2) -> None:
+        super().__init__()
+        self.conv1 = BasicConv2d(3, 64, kernel_size=7, stride=2, padding=3)  # (B, 64, 112, 112)
+        self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)  # (B, 64, 56, 56)
+        self.conv2 = BasicConv2d(64, 64, kernel_size=1)
+        self.conv3 = BasicConv2d(64, 192, kernel_size=3, padding=1)
+        self.maxpool2 = nn.MaxPool2d(3, stride=2, ceil_mode=True)  # (B, 192, 28, 28)
+        self.inception3a = Inception(192, 64, 96, 128, 16, 32, 32)  # (B, 256, 28, 28)
+        self.inception3b = Inception(256, 128, 128, 192, 32, 96, 64)  # (B, 480, 28, 28)
+        self.maxpool3 = nn.MaxPool2d(3, stride=2, ceil_mode=True)  # (B, 480, 14, 14)
+        self.inception4a = Inception(480, 192, 96, 208, 16, 48, 64)
+        self.inception4b = Inception(512, 160, 112, 224, 24, 64, 64)
+        self.inception4c = Inception(512, 128, 128, 256, 24, 64, 64)
+        self.inception4d = Inception(512, 112, 144, 288, 32, 64, 64)
+        self.inception4e = Inception(528, 256, 160, 320, 32, 128, 128)  # (B, 832, 14, 14)
+        self.maxpool4 = nn.MaxPool2d(2, stride=2, ceil_mode=True)  # (B, 832, 7, 7)
+        self.inception5a = Inception(832, 256, 160, 320, 32, 128, 128)
+        self.inception5b = Inception(832, 384, 192, 384, 48, 128, 128)  # (B, 1024, 7, 7)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.dropout = nn.Dropout(p=dropout)
+        self.fc = nn.Linear(1024, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool1(self.conv1(x))
+        x = self.maxpool2(self.conv3(self.conv2(x)))
+        x = self.maxpool3(self.inception3b(self.inception3a(x)))
+        for block in (self.inception4a, self.inception4b, self.inception4c, self.inception4d, self.inception4e):
+            x = block(x)
+        x = self.inception5b(self.inception5a(self.maxpool4(x)))  # (B, 1024, 7, 7)
+        return self.fc(self.dropout(torch.flatten(self.avgpool(x), 1)))  # (B, num_classes)
+
+
+def googlenet(num_classes: int = 1000) -> GoogLeNet:
+    return GoogLeNet(num_classes=num_classes)
+
+
+# torchvision's GoogLeNet_Weights.IMAGENET1K_V1 meta: num_params 6,624,904, "_ops" (GMACs) 1.498.
+PUBLISHED_GOOGLENET = (6_624_904, 1.498)
+
+
+def test_googlenet_matches_torchvision_num_params_and_ops():
+    """GoogLeNet (no auxiliary heads) has torchvision's 6,624,904 parameters and 1.498 GMACs, and maps 224x224 to 1000 logits."""
+    model = _on_meta(googlenet)
+    assert count_parameters(model) == PUBLISHED_GOOGLENET[0]
+    flops = count_flops(model)
+    assert flops == 2 * _macs_from_layer_shapes(model)
+    assert round(flops / 2 / 1e9, 3) == PUBLISHED_GOOGLENET[1]
+    with torch.no_grad():
+        assert model.eval()(torch.empty(1, 3, 224, 224, device="meta")).shape == (1, 1000)
+    sd = model.state_dict()
+    assert sd["inception3a.branch3.1.conv.weight"].shape == (32, 16, 3, 3)  # torchvision's 3x3 "5x5" branch
+    assert sd["fc.weight"].shape == (1000, 1024)

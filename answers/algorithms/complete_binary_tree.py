@@ -15,7 +15,11 @@
 # 6. the DFS alternative (largest heap index = node count) agrees, and its indices need an early exit (`test_dfs_max_index_equals_count_agrees`, `test_heap_index_grows_exponentially_without_an_early_exit`),
 #    although with wrap-around arithmetic the max-versus-$n$ comparison still comes out right (`test_wrapped_heap_indices_still_reach_above_n`);
 # 7. complete is not perfect, and "0 or 2 children" is neither necessary nor sufficient (`test_complete_is_not_perfect`, `test_zero_or_two_children_is_neither_necessary_nor_sufficient`);
-# 8. local shortcuts accept incomplete trees (`test_local_shortcuts_accept_incomplete_trees`).
+# 8. local shortcuts accept incomplete trees (`test_local_shortcuts_accept_incomplete_trees`);
+# 9. follow-up, LeetCode 222: the node count of a complete tree in $O(\log^2 n)$ agrees with brute force
+#    (`test_count_complete_matches_brute_force`), stays within $2(\lfloor\log_2 n\rfloor + 1)^2$ child accesses up to
+#    1.5 million nodes (`test_count_complete_work_is_log_squared`), and miscounts trees that are not complete
+#    (`test_count_complete_is_wrong_on_incomplete_trees`).
 
 # %% [markdown]
 # ## Trees, shapes and heap numbering
@@ -412,6 +416,108 @@ def test_local_shortcuts_accept_incomplete_trees():
 
 
 # %% [markdown]
+# ## Follow-up: counting the nodes of a complete tree in $O(\log^2 n)$
+#
+# LeetCode 222 asks for the node count of a tree that is *known* to be complete. Walk down the leftmost
+# and the rightmost spine of the root: if both have the same length $h$, the tree is perfect and has
+# $2^h - 1$ nodes. Otherwise recurse into both subtrees. At most one of the two subtrees is not perfect, so
+# only one recursion goes deeper than one call at each level, and each call walks two spines of length
+# $O(\log n)$: $O(\log^2 n)$ in total.
+#
+# To measure that on large trees without building them, `LazyComplete(n)` is a complete tree with $n$
+# nodes whose children are computed from heap slots on demand, counting every child access.
+
+# %%
+import matplotlib.pyplot as plt
+
+
+def count_complete(root):
+    """Node count of a complete tree: 2^h - 1 when both spines have length h, else recurse."""
+    if root is None:
+        return 0
+    left, right, h_left, h_right = root, root, 0, 0
+    while left is not None:
+        left, h_left = left.left, h_left + 1
+    while right is not None:
+        right, h_right = right.right, h_right + 1
+    if h_left == h_right:
+        return 2**h_left - 1
+    return 1 + count_complete(root.left) + count_complete(root.right)
+
+
+class LazyComplete:
+    """Node in heap slot `slot` of the complete tree with n nodes; children built on access, and counted."""
+
+    def __init__(self, n, slot=1, accesses=None):
+        self.n, self.slot, self.accesses = n, slot, accesses if accesses is not None else [0]
+
+    def _child(self, slot):
+        self.accesses[0] += 1
+        return LazyComplete(self.n, slot, self.accesses) if slot <= self.n else None
+
+    @property
+    def left(self):
+        return self._child(2 * self.slot)
+
+    @property
+    def right(self):
+        return self._child(2 * self.slot + 1)
+
+
+def accesses_to_count(n):
+    root = LazyComplete(n)
+    assert count_complete(root) == n
+    return root.accesses[0]
+
+
+def complete_tree(n, slot=1):
+    """The complete shape with n nodes, built from slots 1..n."""
+    return None if slot > n else Node(complete_tree(n, 2 * slot), complete_tree(n, 2 * slot + 1))
+
+
+SIZES = [2**k + offset for k in range(1, 21) for offset in (-1, 0, 2 ** (k - 1))]
+ACCESSES = [accesses_to_count(n) for n in SIZES]
+
+fig, ax = plt.subplots(figsize=(5, 3))
+ax.loglog(SIZES, SIZES, ":", label="brute force: n nodes visited")
+ax.loglog(SIZES, ACCESSES, "o", markersize=3, label="spines + recursion: child accesses")
+ax.loglog(SIZES, [(n.bit_length()) ** 2 for n in SIZES], "-", label="(floor(log2 n) + 1)^2")
+ax.set_xlabel("n")
+ax.legend(fontsize=8)
+fig.tight_layout()
+
+# %% [markdown]
+# ## Claims: counting nodes
+#
+# The count against brute force on every complete tree up to 300 nodes, the work against the bound, and the
+# algorithm on trees that are not complete.
+
+# %%
+def test_count_complete_matches_brute_force():
+    """On the complete tree of every size 0..300, the O(log^2 n) count equals the brute-force node count."""
+    for n in range(301):
+        root = complete_tree(n)
+        assert count_complete(root) == count(root) == n
+
+
+def test_count_complete_work_is_log_squared():
+    """Counting a complete tree of up to 2^20 + 2^19 nodes makes at most 2 (floor(log2 n) + 1)^2 child accesses: under 900 for up to 1.5 million nodes."""
+    for n, accesses in zip(SIZES, ACCESSES):
+        h = n.bit_length()  # floor(log2 n) + 1 levels
+        assert accesses <= 2 * h * h, (n, accesses)
+    assert max(ACCESSES) < 900 and max(SIZES) > 1_500_000  # brute force would visit every node
+
+
+def test_count_complete_is_wrong_on_incomplete_trees():
+    """On trees that are not complete the shortcut can miscount, e.g. [1,2,3,4,null,null,5] (5 nodes) is counted as 7."""
+    wrong = [root for shapes in SHAPES.values() for root in shapes if count_complete(root) != count(root)]
+    assert wrong and not any(is_complete_bfs(root) for root in wrong)
+    example = Node(Node(Node(None, None), None), Node(None, Node(None, None)))
+    assert to_leetcode(example) == "[1,2,3,4,null,null,5]"
+    assert count(example) == 5 and count_complete(example) == 7
+
+
+# %% [markdown]
 # ## Conclusion
 #
 # A tree is complete when its $n$ nodes fill heap slots $1..n$; the note's numbering definition says the
@@ -419,7 +525,9 @@ def test_local_shortcuts_accept_incomplete_trees():
 # and the depth-first "largest slot equals $n$" variant, agree on every one of the 2,056 shapes with at
 # most 8 nodes, which all together contain exactly one complete shape per size. Perfect, full ("0 or 2
 # children"), "no right child without a left one" and "minimal height" are different properties, and
-# each one misclassifies a tree of at most 7 nodes.
+# each one misclassifies a tree of at most 7 nodes. Knowing a tree is complete is worth something: its node
+# count takes $O(\log^2 n)$ child accesses instead of $n$, and the same shortcut miscounts trees that are not
+# complete.
 
 # %%
 if __name__ == "__main__":
