@@ -15,7 +15,7 @@
 #    in after $L$ layers of $3\times3$, and nowhere further (`test_zero_padding_leaks_distance_to_the_border`);
 # 3. trained to output each pixel's column index from random noise, a zero-padded CNN learns it, and a
 #    circular one cannot beat a constant guess (`test_zero_padded_cnn_learns_absolute_position`);
-# 4. the leak needs the border inside the receptive field: pixels farther than $L$ from every edge get no
+# 4. the leak needs the border inside the receptive field: pixels $L$ or more pixels in from every edge get no
 #    position signal (`test_position_signal_needs_the_border_in_view`).
 
 # %% [markdown]
