@@ -84,7 +84,7 @@ with torch.no_grad():
 
 fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
 for ax, err, title in ((axes[0], no_halo_error, "16×16 tiles, no halo"), (axes[1], halo_error, f"16×16 tiles, halo {HALO}")):
-    im = ax.imshow(err, cmap="magma", vmin=0, vmax=no_halo_error.max().item())
+    im = ax.imshow(err.numpy(), cmap="magma", vmin=0, vmax=no_halo_error.max().item())
     ax.set_title(f"{title}: max error {err.max().item():.1e}", fontsize=9)
     ax.axis("off")
 fig.colorbar(im, ax=axes, shrink=0.8, label="|tiled − full|")
