@@ -264,7 +264,7 @@ def test_adam_is_invariant_to_gradient_scale_sgd_is_not():
     torch.testing.assert_close(trajectory(sgd_opt, 1000.0, 1), 1000 * trajectory(sgd_opt, 1.0, 1), rtol=1e-8, atol=1e-12)
 
 
-def fit_underdetermined(make_optimizer, steps=1500):
+def fit_underdetermined(make_optimizer, steps=800):
     gen = torch.Generator().manual_seed(0)
     X, y = torch.randn(5, 20, generator=gen, dtype=DTYPE), torch.randn(5, generator=gen, dtype=DTYPE)
     w = torch.zeros(20, dtype=DTYPE, requires_grad=True)
