@@ -24,7 +24,7 @@
 # Zero and constant weights:
 #
 # 5. with all-zero weights and a tanh or ReLU hidden layer, every weight gradient is exactly zero, only the output
-#    bias learns, and the hidden weights are still zero after 200 steps (`test_zero_init_freezes_the_hidden_layers`);
+#    bias learns, and the hidden weights are still zero after 100 steps (`test_zero_init_freezes_the_hidden_layers`);
 # 6. with a constant (nonzero) initialization the hidden units get identical gradients and stay identical copies
 #    of each other forever, so the network is no better than one with a single hidden unit
 #    (`test_constant_init_keeps_hidden_units_identical`);
@@ -218,7 +218,7 @@ def mlp(activation, init=None, hidden=16, seed=0):
 
 # %%
 def test_zero_init_freezes_the_hidden_layers():
-    """With all-zero parameters and a tanh or ReLU hidden layer, only the output bias gets a gradient; after 200 SGD steps both weight matrices are still exactly zero and the output is the target mean."""
+    """With all-zero parameters and a tanh or ReLU hidden layer, only the output bias gets a gradient; after 100 SGD steps both weight matrices are still exactly zero and the output is the target mean."""
     x, y = regression_data()
     for activation in (nn.Tanh(), nn.ReLU()):
         model = mlp(activation, nn.init.zeros_)
@@ -226,16 +226,16 @@ def test_zero_init_freezes_the_hidden_layers():
         grads = [p.grad.abs().max().item() for p in model.parameters()]  # W1, b1, W2, b2
         assert grads[:3] == [0.0, 0.0, 0.0] and grads[3] > 0
         model.zero_grad()
-        train(model, x, y)
+        train(model, x, y, steps=100)
         assert model[0].weight.abs().max() == 0 and model[2].weight.abs().max() == 0
         torch.testing.assert_close(model(x), y.mean().expand_as(y), rtol=0, atol=1e-5)
 
 
 def test_constant_init_keeps_hidden_units_identical():
-    """With every parameter 0.1, the 16 hidden units of a tanh MLP stay identical through 300 SGD steps, and the model reaches the same loss as the same recipe with a single hidden unit trained with matching step sizes; random init does much better."""
+    """With every parameter 0.1, the 16 hidden units of a tanh MLP stay identical through 150 SGD steps, and the model reaches the same loss as the same recipe with a single hidden unit trained with matching step sizes; random init does much better."""
     x, y = regression_data()
     constant = mlp(nn.Tanh(), lambda p: nn.init.constant_(p, 0.1))
-    constant_loss = train(constant, x, y, steps=300)
+    constant_loss = train(constant, x, y, steps=150)
     weight = constant[0].weight  # (16, 4): every row the same
     assert (weight - weight[:1]).abs().max() == 0 and weight.std(0).max() == 0
     # the 16 copies are one unit with output weight V = 16·v: in that parametrization SGD's step is 16 times
@@ -246,12 +246,12 @@ def test_constant_init_keeps_hidden_units_identical():
     optimizer = torch.optim.SGD([{"params": single[0].parameters(), "lr": 0.1 / 16},
                                  {"params": [single[2].weight], "lr": 0.1 * 16},
                                  {"params": [single[2].bias], "lr": 0.1}])
-    for _ in range(300):
+    for _ in range(150):
         optimizer.zero_grad()
         nn.functional.mse_loss(single(x), y).backward()
         optimizer.step()
     torch.testing.assert_close(nn.functional.mse_loss(single(x), y).item(), constant_loss, rtol=1e-4, atol=1e-6)
-    assert train(mlp(nn.Tanh()), x, y, steps=300) < 0.7 * constant_loss
+    assert train(mlp(nn.Tanh()), x, y, steps=150) < 0.7 * constant_loss
 
 
 def test_zero_init_is_fine_without_hidden_symmetry():
