@@ -127,7 +127,8 @@ def test_tanh_is_a_rescaled_sigmoid():
 # %% [markdown]
 # ## Claims: what the catalogue entries are for
 #
-# ReLU6, $\min(\max(0, x), 6)$, came with MobileNet for low-precision inference. Floating-point formats, float16
+# ReLU6, $\min(\max(0, x), 6)$ (Krizhevsky, 2010), was adopted by MobileNet for its robustness in low-precision
+# computation. Floating-point formats, float16
 # included, have the same *relative* precision at every magnitude, so capping the range at 6 buys float16 nothing
 # (until 65504, where float16 overflows). Fixed-point int8 has one step size for the whole range, so a bounded range
 # means a finer step. Softplus, $\log(1 + e^x)$, is a smooth ReLU whose derivative is the sigmoid: never exactly zero,

@@ -179,6 +179,13 @@ def test_the_kink_value_matters_on_zero_inputs():
     torch.testing.assert_close(grads[1][3:], layer.weight.detach().sum(0).expand(3, 8))
 
 
+# %% [markdown]
+# ## ReLU's exact zeros
+#
+# Exact zeros are rare in the *input* of a ReLU, but common in its output: every negative pre-activation becomes an
+# exact 0, about half of them for a symmetric initialization. That is the sparsity ReLU is credited with.
+
+# %%
 def test_relu_outputs_half_exact_zeros_at_init():
     """At initialization a ReLU layer on Gaussian inputs outputs exact zeros about half the time (0.45 to 0.55), a sigmoid layer never."""
     torch.manual_seed(0)
