@@ -122,15 +122,15 @@ DEEP_INITS = {
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
 for ax, (act_name, activation) in zip(axes, (("ReLU", torch.relu), ("tanh", torch.tanh))):
     for name, init in DEEP_INITS.items():
-        rms = rms_by_layer(init, activation).clamp(min=1e-49)  # log scale: zeros drawn at the floor
+        rms = rms_by_layer(init, activation).clamp(min=1e-59)  # log scale: zeros drawn at the floor
         ax.semilogy(range(1, DEPTH + 1), rms, label=name)
-    ax.set(title=f"{act_name}, width {WIDTH}", xlabel="layer", ylim=(1e-50, 1e8))
+    ax.set(title=f"{act_name}, width {WIDTH}", xlabel="layer", ylim=(1e-60, 1e8))
 axes[0].set_ylabel("RMS of the layer's output")
 axes[1].legend(fontsize=8)
 fig.tight_layout()
 
 # %% [markdown]
-# Zero weights give exact zeros from the first layer on (off the plot's floor). The constant 0.01 gives every unit
+# Zero weights give exact zeros from the first layer on (drawn at the plot's floor). The constant 0.01 gives every unit
 # the same value, the sum of the previous layer times 0.01, which here grows by $0.01 \cdot 128 = 1.28$ per ReLU
 # layer. Small random weights shrink the signal by $0.01\sqrt{128} \approx 0.11$ per layer. Xavier halves the second moment
 # of a ReLU network at every layer; Kaiming holds it.

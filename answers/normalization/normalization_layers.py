@@ -49,7 +49,7 @@ def group_normalize(x, num_groups, eps=1e-5):
     return normalize(grouped, (2, 3, 4), eps).reshape(n, c, h, w)
 
 
-N, C = 4, 6
+N, C = 3, 6  # 18 cells: each statistic gets its own colour of tab20
 labels = {
     "BatchNorm": torch.arange(C).expand(N, C),  # one statistic per channel
     "LayerNorm": torch.arange(N)[:, None].expand(N, C),  # one per sample
@@ -58,7 +58,7 @@ labels = {
 }
 fig, axes = plt.subplots(1, 4, figsize=(11, 2.6))
 for ax, (name, groups) in zip(axes, labels.items()):
-    ax.imshow(groups % 10, cmap="tab10", vmin=0, vmax=9)
+    ax.imshow(groups, cmap="tab20", vmin=0, vmax=19)
     ax.set(title=name, xlabel="channel C", ylabel="sample N", xticks=[], yticks=[])
 fig.suptitle("cells of one colour share one mean and variance (H, W always pooled)", fontsize=9)
 fig.tight_layout()
