@@ -13,6 +13,9 @@ TORCH_INDEX ?=
 export QED_TIMEOUT ?= 120
 # Proofs executed at once by nbval and by the site build (each in its own kernel); default: every core.
 export QED_JOBS ?= $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+# One torch thread in every proof (pytest, nbval kernels, site kernels): the tensors are tiny, and a
+# second thread on a busy two-core machine made the same proofs up to 20 times slower.
+export OMP_NUM_THREADS ?= 1
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONHASHSEED := 0
 

@@ -191,16 +191,11 @@ class PatternDetector(nn.Module):
 
 
 def train_classifier(model, x, y, steps=100, lr=0.03):
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: extra threads only add overhead
-    try:
-        opt = torch.optim.Adam(model.parameters(), lr=lr)
-        for _ in range(steps):
-            opt.zero_grad()
-            nn.functional.binary_cross_entropy_with_logits(model(x).squeeze(-1), y).backward()
-            opt.step()
-    finally:
-        torch.set_num_threads(threads)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    for _ in range(steps):
+        opt.zero_grad()
+        nn.functional.binary_cross_entropy_with_logits(model(x).squeeze(-1), y).backward()
+        opt.step()
     return model
 
 

@@ -53,20 +53,15 @@ X_TEST, Y_TEST = half_moons(4000, seed=1)
 
 def train(seed, epochs=30, batch_size=8, lr=0.3):
     """Plain minibatch SGD; the seed fixes the initial weights and the minibatch order."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: extra threads only add overhead
-    try:
-        torch.manual_seed(seed)
-        model = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 1))
-        for _ in range(epochs):
-            for batch in torch.randperm(len(Y_TRAIN)).split(batch_size):
-                loss = F.binary_cross_entropy_with_logits(model(X_TRAIN[batch]).squeeze(1), Y_TRAIN[batch])
-                grads = torch.autograd.grad(loss, list(model.parameters()))
-                with torch.no_grad():
-                    for p, g in zip(model.parameters(), grads):
-                        p -= lr * g
-    finally:
-        torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 1))
+    for _ in range(epochs):
+        for batch in torch.randperm(len(Y_TRAIN)).split(batch_size):
+            loss = F.binary_cross_entropy_with_logits(model(X_TRAIN[batch]).squeeze(1), Y_TRAIN[batch])
+            grads = torch.autograd.grad(loss, list(model.parameters()))
+            with torch.no_grad():
+                for p, g in zip(model.parameters(), grads):
+                    p -= lr * g
     return model
 
 

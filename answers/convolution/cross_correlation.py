@@ -30,7 +30,6 @@
 # The left and right edges give nothing.
 
 # %%
-from contextlib import contextmanager
 
 import matplotlib.pyplot as plt
 import torch
@@ -130,17 +129,6 @@ def test_stacked_layers_compose_by_true_convolution():
 
 # %%
 
-@contextmanager
-def one_thread():
-    """Run tiny training loops on one thread: on 2 busy cores, OpenMP synchronisation costs more than the arithmetic."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def test_training_absorbs_the_flip():
     """Training a true-convolution layer and a cross-correlation layer from flipped initial weights on the same data gives the same losses at each of 50 steps and final kernels that are each other's flip."""
     torch.manual_seed(0)
@@ -149,17 +137,16 @@ def test_training_absorbs_the_flip():
     w0 = torch.randn(1, 1, 3, 3, dtype=torch.float64)
     w_corr = w0.clone().requires_grad_()
     w_conv = w0.flip(-2, -1).clone().requires_grad_()  # a "true convolution" layer stores the flipped kernel
-    with one_thread():
-        for _ in range(50):
-            losses = []
-            for w, flip in [(w_corr, False), (w_conv, True)]:
-                kernel = w.flip(-2, -1) if flip else w
-                loss = (F.conv2d(x, kernel) - target).square().mean()
-                (grad,) = torch.autograd.grad(loss, w)
-                with torch.no_grad():
-                    w -= 0.1 * grad
-                losses.append(loss.item())
-            assert abs(losses[0] - losses[1]) < 1e-12
+    for _ in range(50):
+        losses = []
+        for w, flip in [(w_corr, False), (w_conv, True)]:
+            kernel = w.flip(-2, -1) if flip else w
+            loss = (F.conv2d(x, kernel) - target).square().mean()
+            (grad,) = torch.autograd.grad(loss, w)
+            with torch.no_grad():
+                w -= 0.1 * grad
+            losses.append(loss.item())
+        assert abs(losses[0] - losses[1]) < 1e-12
     torch.testing.assert_close(w_conv.flip(-2, -1), w_corr, rtol=1e-10, atol=1e-12)
     assert losses[0] < 0.05 * (target.square().mean().item())
 

@@ -25,22 +25,10 @@
 # copy pads with zeros, the other wraps around (`padding_mode="circular"`). Both get the same weights.
 
 # %%
-from contextlib import contextmanager
 
 import matplotlib.pyplot as plt
 import torch
 from torch import nn
-
-
-@contextmanager
-def one_thread():
-    """Run tiny training loops on one thread: on 2 busy cores, OpenMP synchronisation costs more than the arithmetic."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def make_cnn(padding_mode, layers=4, width=8, seed=0):
@@ -63,16 +51,15 @@ def train_to_find_columns(padding_mode, size=8, steps=60, seed=0):
     model = make_cnn(padding_mode, seed=seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     generator = torch.Generator().manual_seed(seed)
-    with one_thread():
-        for _ in range(steps):
-            x = torch.randn(16, 1, size, size, generator=generator)  # (B, 1, H, W): no positional cue in the data
-            loss = (model(x) - column_target(16, size)).square().mean()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        x = torch.randn(64, 1, size, size, generator=generator)
-        with torch.no_grad():
-            return model, (model(x) - column_target(64, size)).square().mean().item()
+    for _ in range(steps):
+        x = torch.randn(16, 1, size, size, generator=generator)  # (B, 1, H, W): no positional cue in the data
+        loss = (model(x) - column_target(16, size)).square().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    x = torch.randn(64, 1, size, size, generator=generator)
+    with torch.no_grad():
+        return model, (model(x) - column_target(64, size)).square().mean().item()
 
 
 ZERO_MODEL, ZERO_LOSS = train_to_find_columns("zeros")

@@ -24,7 +24,6 @@
 # output. The gradient is nonzero exactly on the receptive field.
 
 # %%
-from contextlib import contextmanager
 
 import matplotlib.pyplot as plt
 import torch
@@ -123,29 +122,17 @@ def test_downsampling_erases_or_aliases_fine_detail():
 
 # %%
 
-@contextmanager
-def one_thread():
-    """Run tiny training loops on one thread: on 2 busy cores, OpenMP synchronisation costs more than the arithmetic."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def test_strided_conv_can_learn_average_pooling_at_a_cost():
     """A depthwise 2×2 stride-2 conv trained 200 steps to mimic avg_pool2d learns weights within 1e-3 of 1/4; a full 3×3 stride-2 conv replacing a pool on 64 channels adds 36,928 parameters and 2·9·64·64 FLOPs per output pixel, where pooling has none and FlopCounterMode counts 0."""
     torch.manual_seed(0)
     conv = nn.Conv2d(4, 4, 2, stride=2, groups=4, bias=False)
     optimizer = torch.optim.SGD(conv.parameters(), lr=0.5)
-    with one_thread():
-        for _ in range(200):
-            x = torch.randn(8, 4, 8, 8)
-            loss = (conv(x) - F.avg_pool2d(x, 2)).square().mean()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+    for _ in range(200):
+        x = torch.randn(8, 4, 8, 8)
+        loss = (conv(x) - F.avg_pool2d(x, 2)).square().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
     torch.testing.assert_close(conv.weight.detach(), torch.full((4, 1, 2, 2), 0.25), rtol=0, atol=1e-3)
     x = torch.empty(1, 64, 32, 32, device="meta")
     strided = nn.Conv2d(64, 64, 3, stride=2, padding=1, device="meta")

@@ -330,22 +330,17 @@ def train_mlp(p_input, p_hidden, seed, steps=300, hidden=256, lr=1e-2, every=10)
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     curve_train, curve_test = [], []
-    num_threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # ops this small run faster on one thread, and much faster on a busy machine
-    try:
-        for step in range(steps + 1):
-            if step % every == 0:
-                model.eval()
-                with torch.no_grad():
-                    curve_train.append(F.mse_loss(model(x_train), y_train).item())
-                    curve_test.append(F.mse_loss(model(x_test), y_test).item())
-                model.train()
-            if step < steps:
-                optimizer.zero_grad()
-                F.mse_loss(model(x_train), y_train).backward()
-                optimizer.step()
-    finally:
-        torch.set_num_threads(num_threads)
+    for step in range(steps + 1):
+        if step % every == 0:
+            model.eval()
+            with torch.no_grad():
+                curve_train.append(F.mse_loss(model(x_train), y_train).item())
+                curve_test.append(F.mse_loss(model(x_test), y_test).item())
+            model.train()
+        if step < steps:
+            optimizer.zero_grad()
+            F.mse_loss(model(x_train), y_train).backward()
+            optimizer.step()
     return tuple(curve_train), tuple(curve_test)
 
 
