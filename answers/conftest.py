@@ -6,10 +6,13 @@
 - torch runs on one thread. Every proof uses tiny tensors, where a second thread only adds
   synchronisation, and on a busy machine (CI, two cores) the default of one thread per core made
   the same claims up to 20 times slower. A claim about threads sets its own count.
+- The figures a module draws at import (for its notebook page) are closed once it is collected:
+  pytest imports every module into one process, and open figures would pile up.
 """
 
 import os
 import signal
+import sys
 
 import pytest
 
@@ -22,10 +25,21 @@ def pytest_configure(config):
     torch.set_num_threads(1)
 
 
+def _close_figures():
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_make_collect_report(collector):
-    if not isinstance(collector, pytest.Module) or not hasattr(signal, "SIGALRM"):
+    if not isinstance(collector, pytest.Module):
         return (yield)
+    if not hasattr(signal, "SIGALRM"):
+        try:
+            return (yield)
+        finally:
+            _close_figures()
     limit = int(os.environ.get("QED_TIMEOUT", "120"))
 
     def stop(signum, frame):
@@ -38,3 +52,4 @@ def pytest_make_collect_report(collector):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+        _close_figures()

@@ -52,7 +52,7 @@ CONV = nn.Conv2d(1, 1, kernel_size=3, padding=1, bias=False)
 CONV_MATRIX = as_matrix(CONV, (1, 8, 8))  # (64, 64)
 
 fig, ax = plt.subplots(figsize=(3.5, 3.5))
-ax.imshow(CONV_MATRIX, cmap="coolwarm")
+ax.imshow(CONV_MATRIX.numpy(), cmap="coolwarm")
 ax.set_title("3x3 conv on 8x8 as a 64x64 matrix")
 ax.set_xlabel("input pixel")
 ax.set_ylabel("output pixel")

@@ -58,7 +58,7 @@ labels = {
 }
 fig, axes = plt.subplots(1, 4, figsize=(11, 2.6))
 for ax, (name, groups) in zip(axes, labels.items()):
-    ax.imshow(groups, cmap="tab20", vmin=0, vmax=19)
+    ax.imshow(groups.numpy(), cmap="tab20", vmin=0, vmax=19)
     ax.set(title=name, xlabel="channel C", ylabel="sample N", xticks=[], yticks=[])
 fig.suptitle("cells of one colour share one mean and variance (H, W always pooled)", fontsize=9)
 fig.tight_layout()
