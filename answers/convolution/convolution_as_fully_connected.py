@@ -10,7 +10,7 @@
 # 1. a convolution is an unfold (im2col) followed by one matrix multiply with the kernel reshaped to
 #    $C_\text{out}\times C_\text{in}k^2$ (`test_conv_is_unfold_then_matmul`);
 # 2. its dense matrix, read off from single-pixel inputs, is zero outside each output's $k\times k$ window and repeats
-#    the same $C_\text{in}k^2$ numbers at every position, so it holds thousands of times fewer free parameters
+#    the same $C_\text{out}C_\text{in}k^2$ numbers at every position, so it holds thousands of times fewer free parameters
 #    than a dense layer of the same shape (`test_dense_matrix_is_local_and_tied`);
 # 3. weight sharing makes the layer translation *equivariant*, exactly with circular padding, and only away from
 #    the border with zero padding; a dense layer is not (`test_convolution_is_translation_equivariant`);
@@ -75,7 +75,7 @@ def test_conv_is_unfold_then_matmul():
 
 
 def test_dense_matrix_is_local_and_tied():
-    """The conv's dense matrix, read off from its responses to single pixels, is nonzero only inside each output's 3×3 window, every entry is one of the C_in·k² kernel weights repeated across positions, and the free parameters fall from 1,048,576 to 2,304."""
+    """The conv's dense matrix, read off from its responses to single pixels, is nonzero only inside each output's 3×3 window, every window repeats the same C_out·C_in·k² kernel weights, and the free parameters fall from 1,048,576 to 2,304."""
     torch.manual_seed(0)
     layer = nn.Conv2d(16, 16, 3, padding=1, bias=False, dtype=torch.float64)
     shape = (1, 16, 8, 8)

@@ -20,8 +20,8 @@
 # ## Footprints
 #
 # Which input pixels one output of each spatial type reads. The standard and the dilated kernel both have 9 weights;
-# the dilated one spreads them over a $5\times5$ area. A separable pair reads the same $3\times3$ area as a standard
-# kernel with only 6 weights, because its kernel is constrained.
+# the dilated one spreads them over a $5\times5$ area. (A separable pair, not drawn, reads the same $3\times3$ area as
+# a standard kernel with only 6 weights, because its kernel is constrained.)
 
 # %%
 import matplotlib.pyplot as plt

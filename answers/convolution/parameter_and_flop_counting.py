@@ -16,8 +16,8 @@
 #    (`test_output_size_formula_matches_pytorch`);
 # 4. a convolution costs $2\,N C_\text{out} H' W' \cdot \frac{C_\text{in}}{g} k^2$ FLOPs, twice its
 #    multiply-accumulates, bias not counted (`test_conv_flops_are_twice_the_multiply_accumulates`);
-# 5. the note's formula for the S2.4 layer counts multiply-accumulates of one image and gets the output side wrong
-#    (`test_note_formula_undercounts_the_s2_4_layer`);
+# 5. the note's formula for the S2.4 layer counts multiply-accumulates of one image, and only with `pad` read as
+#    the total padding does it get the output side right (`test_note_formula_undercounts_the_s2_4_layer`);
 # 6. in VGG-16, 89% of the parameters sit in the three linear layers while 99% of the FLOPs sit in the
 #    convolutions (`test_vgg16_parameters_live_in_the_linear_layers`);
 # 7. ResNet's 1×1 bottleneck on 256 channels costs about what a basic block on 64 channels does, 17 times
@@ -187,16 +187,22 @@ def test_conv_flops_are_twice_the_multiply_accumulates():
 
 
 def test_note_formula_undercounts_the_s2_4_layer():
-    """For the S2.4 layer (n, c_in, w, h) → (n, c_out, w, h) with stride 1, FlopCounterMode counts 2·n·k²·c_in·c_out·w·h; the note's formula leaves out the batch and the factor 2 and, with pad read as the per-side padding, shrinks the output."""
+    """For the S2.4 layer (n, c_in, w, h) → (n, c_out, w, h) with stride 1, FlopCounterMode counts 2·n·k²·c_in·c_out·w·h, which is 2n times the note's formula with pad read as the total padding k − 1; read as the per-side padding, the note's output side is one pixel short of PyTorch's."""
     n, c_in, c_out, k, w, h = 8, 16, 32, 3, 20, 12
-    pad = (k - 1) // 2  # per side, to keep w × h
-    conv = nn.Conv2d(c_in, c_out, k, padding=pad, device="meta")
-    assert conv(torch.empty(n, c_in, w, h, device="meta")).shape == (n, c_out, w, h)
+    per_side = (k - 1) // 2  # keeps w × h
+    conv = nn.Conv2d(c_in, c_out, k, padding=per_side, device="meta")
+    out = conv(torch.empty(n, c_in, w, h, device="meta"))  # (n, c_out, w, h)
+    assert out.shape == (n, c_out, w, h)
     actual = count_flops(conv, torch.empty(n, c_in, w, h, device="meta"))
     assert actual == 2 * n * k * k * c_in * c_out * w * h
-    note = k * k * c_in * c_out * ((w - k + pad) // 1 + 1) * ((h - k + pad) // 1 + 1)
-    assert (w - k + pad) + 1 == w - 1  # one column short: the padding is on both sides, 2·pad
-    assert actual / note > 2 * n
+
+    def note(pad):  # k·k·c_in·c_out·((w − k + pad)/s + 1)·((h − k + pad)/s + 1), s = 1
+        return k * k * c_in * c_out * ((w - k + pad) // 1 + 1) * ((h - k + pad) // 1 + 1)
+
+    total = 2 * per_side
+    assert actual == 2 * n * note(total)  # right for one image, in MACs: missing only the batch and the factor 2
+    assert (w - k + per_side) + 1 != out.shape[2]  # per-side pad: the output side comes out w − 1
+    assert actual > 2 * n * note(per_side)
 
 
 def test_bottleneck_costs_what_a_narrow_basic_block_costs():

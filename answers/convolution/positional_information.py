@@ -16,7 +16,9 @@
 # 3. trained to output each pixel's column index from random noise, a zero-padded CNN learns it, and a
 #    circular one cannot beat a constant guess (`test_zero_padded_cnn_learns_absolute_position`);
 # 4. the leak needs the border inside the receptive field: pixels $L$ or more pixels in from every edge get no
-#    position signal (`test_position_signal_needs_the_border_in_view`).
+#    position signal (`test_position_signal_needs_the_border_in_view`);
+# 5. only a global pool discards position: a 2×2 stride-2 max pool changes under a one-pixel shift
+#    (`test_only_global_pooling_discards_position`).
 
 # %% [markdown]
 # ## Two CNNs that differ only in padding

@@ -137,8 +137,12 @@ def test_global_average_pool_is_what_cuts_parameters():
     with torch.device("meta"):
         model = resnet18()
     gap_head = sum(p.numel() for p in model.fc.parameters())
-    flatten_head = 512 * 7 * 7 * 1000 + 1000  # a Linear on the flattened 512×7×7 map at 224×224
-    assert gap_head == 512 * 1000 + 1000 == 513_000
+    x = torch.empty(1, 3, 224, 224, device="meta")
+    with torch.no_grad():
+        features = model.layer4(model.layer3(model.layer2(model.layer1(model.maxpool(model.conv1(x))))))
+    assert features.shape == (1, 512, 7, 7)  # what the head sees at 224×224 before pooling
+    flatten_head = sum(p.numel() for p in nn.Linear(features[0].numel(), 1000, device="meta").parameters())
+    assert gap_head == 513_000
     assert flatten_head == 25_089_000
     for size in (224, 320):
         assert model(torch.empty(1, 3, size, size, device="meta")).shape == (1, 1000)
