@@ -215,8 +215,8 @@ def test_bn_default_eps_changes_low_variance_channels():
 #
 # Identical code with the same seed repeats exactly on the CPU, but another seed moves the test accuracy by up to
 # about a point, a noise as large as the test set's own sampling error, so compare reproductions over several
-# seeds. When porting a baseline, the differences that silently change numbers are conventions, not algorithms: weight layouts, "SAME"
-# padding at stride 2, batch-norm momentum and epsilon. Check a port layer by layer against the original with the
+# seeds. When porting a baseline, the differences that silently change numbers are conventions, not algorithms:
+# weight layouts, "SAME" padding at stride 2, batch-norm momentum and epsilon. Check a port layer by layer against the original with the
 # same weights before comparing final scores.
 
 # %%
