@@ -26,8 +26,8 @@
 #
 # 8. a learning-rate range test's explosion point overestimates the largest stable learning rate
 #    (`test_range_test_explodes_above_the_stable_limit`);
-# 9. the linear scaling rule fails once the scaled learning rate crosses $2/\lambda_{\max}$
-#    (`test_linear_scaling_breaks_past_the_stability_limit`).
+# 9. the linear scaling rule fails once the scaled learning rate crosses $2/\lambda_{\max}$: scaling a small
+#    batch's rate up by 128 diverges where scaling by 32 works (`test_linear_scaling_breaks_past_the_stability_limit`).
 
 # %% [markdown]
 # ## Random search against grid search
@@ -79,8 +79,9 @@ print(f"random 9: mean best regret {random_regrets.mean():.4f} (closed form {exp
 #
 # For a quadratic loss with Hessian $H$, gradient descent multiplies the error along each eigenvector by
 # $1 - \eta\lambda_i$, so it converges exactly when $\eta < 2/\lambda_{\max}$. A learning-rate range test (Smith,
-# 2017, "Cyclical Learning Rates for Training Neural Networks") instead raises $\eta$ exponentially during one short
-# run and watches the loss. On a least-squares problem we can compare both with the eigenvalues.
+# 2017, "Cyclical Learning Rates for Training Neural Networks") instead raises $\eta$ during one short run and
+# watches the loss. Smith's paper raises it linearly; learning-rate finders in libraries usually raise it
+# geometrically, as here. On a least-squares problem we can compare both with the eigenvalues.
 
 # %%
 import matplotlib.pyplot as plt
@@ -208,9 +209,9 @@ def split_scores(n=60, noise=0.5, reshuffles=60, k=5, seed=6):
 
 
 def test_k_fold_score_varies_less_than_a_single_split():
-    """Over 60 random partitions of 60 points, a single 48/12 split's validation MSE varies over 3 times as much as the 5-fold average, whose mean is within 10% of the closed form σ²(1 + p/(n_train − p − 1))."""
+    """Over 60 random partitions of 60 points, a single 48/12 split's validation MSE has over 5 times the standard deviation of the 5-fold average, whose mean is within 10% of the closed form σ²(1 + p/(n_train − p − 1))."""
     single, k_fold = split_scores()
-    assert single.std() > 3 * k_fold.std()
+    assert single.std() > 5 * k_fold.std()
     expected = 0.5**2 * (1 + 5 / (48 - 5 - 1))  # expected prediction error of least squares, Gaussian design
     assert abs(k_fold.mean().item() / expected - 1) < 0.1
 
@@ -281,19 +282,21 @@ def test_transformer_mlp_expands_then_contracts():
 
 # %%
 def test_range_test_explodes_above_the_stable_limit():
-    """On least squares, the range test's loss explodes only beyond twice the stability limit 2/λ_max."""
+    """On least squares, the range test's lowest loss lies above the stability limit 2/λ_max, its explosion beyond twice that limit, and that rate held fixed diverges."""
     X, y = least_squares_problem()
     limit = 2 / torch.linalg.eigvalsh(2 * X.T @ X / len(y)).max().item()
     lrs, losses = range_test(X, y)
+    assert lrs[losses.argmin()].item() > limit
     assert explosion_lr(lrs, losses) > 2 * limit
     assert gd_final_loss(X, y, explosion_lr(lrs, losses)) > 1e6  # that rate, held fixed, diverges
 
 
 def test_linear_scaling_breaks_past_the_stability_limit():
-    """Scaling the batch-8 learning rate by 32 for full batch 256 stays below 2/λ_max and works; scaling it by 128 crosses the limit and diverges."""
+    """Learning rate 0.002 trains at batch 8 and at batch 2 in 10 epochs; scaled linearly to the full batch of 256, the batch-8 rate (×32) stays below 2/λ_max and converges, while the batch-2 rate (×128) crosses it and diverges."""
     X, y = least_squares_problem()
     limit = 2 / torch.linalg.eigvalsh(2 * X.T @ X / len(y)).max().item()
     eta, start = 0.002, mse(X, y, torch.zeros(5, dtype=torch.float64))
+    assert all(sgd_loss_after_epochs(X, y, batch_size, eta, epochs=10) < 0.05 * start for batch_size in (8, 2))
     assert 32 * eta < limit < 128 * eta
     assert sgd_loss_after_epochs(X, y, 256, 32 * eta, epochs=50) < 0.05 * start
     assert sgd_loss_after_epochs(X, y, 256, 128 * eta, epochs=50) > 10 * start

@@ -16,8 +16,8 @@
 #    (Krogh and Vedelsby's ambiguity decomposition), so averaging never loses to the average member
 #    (`test_ensemble_error_is_mean_error_minus_ambiguity`);
 # 4. a design that encodes prior knowledge beats a generic one: a 29-parameter convolution with global max pooling
-#    detects a shifted pattern from 64 examples, where a 2177-parameter MLP that fits the same examples perfectly is
-#    barely better than chance (`test_translation_equivariant_design_generalizes_from_few_examples`);
+#    detects a shifted pattern from 64 examples, where a 2177-parameter MLP that fits the same examples perfectly
+#    stays below 75% (`test_translation_equivariant_design_generalizes_from_few_examples`);
 # 5. initializing with "small random numbers", as one list suggests, is not a generalization method: in a deep ReLU
 #    network it shrinks the signal by a closed-form factor per layer until it vanishes
 #    (`test_small_random_init_shrinks_the_signal_per_layer`).
@@ -255,8 +255,11 @@ def test_small_random_init_shrinks_the_signal_per_layer():
 
 # %%
 def test_ensemble_need_not_beat_its_best_member():
-    """With stronger regularization the 5 members agree more, and the ensemble, still better than their average, is worse than the best member."""
+    """With ridge 1e-2 instead of 1e-3 the 5 members' spread around their mean shrinks by over half, and the ensemble, still better than their average, is worse than the best member."""
     predictions = ensemble_predictions(lam=1e-2)
+    weaker = ensemble_predictions(lam=1e-3)
+    spread, weaker_spread = ((predictions - predictions.mean(0)) ** 2).mean(), ((weaker - weaker.mean(0)) ** 2).mean()
+    assert spread < 0.5 * weaker_spread
     member_errors = ((predictions - Y_TEST) ** 2).mean(1)
     ensemble_error = ((predictions.mean(0) - Y_TEST) ** 2).mean()
     assert ensemble_error < member_errors.mean()

@@ -64,7 +64,7 @@ for name, values in ELEMENTWISE_VALUES.most_common():
 # %% [markdown]
 # ## Claims: arithmetic and layout
 #
-# Hennessy and Patterson's Turing lecture ("A New Golden Age for Computer Architecture", 2019) argues that with
+# Hennessy and Patterson's Turing lecture ("A New Golden Age for Computer Architecture", CACM 2019) argues that with
 # Dennard scaling over and Moore's law slowing, the remaining gains come from domain-specific architectures, and
 # deep learning is the prime example: nearly all of its arithmetic is one kernel, matrix multiplication, which
 # reuses every byte it loads many times. That is what systolic arrays (TPUs) and tensor cores exploit.

@@ -10,9 +10,9 @@
 #
 # 1. with the same seed, PyTorch training on the CPU is bitwise repeatable; another seed gives other weights
 #    (`test_same_seed_is_bitwise_repeatable`);
-# 2. the test accuracy of identical code varies from seed to seed by more than the test set's own sampling error,
-#    so a gap of a point from the paper's number is not yet a failed reproduction
-#    (`test_seed_spread_exceeds_test_sampling_error`);
+# 2. the test accuracy of identical code spans about a point across seeds, a spread of the same size as the test
+#    set's own sampling error, so a gap of a point from the paper's number is not yet a failed reproduction
+#    (`test_seed_noise_is_as_large_as_test_sampling_noise`);
 # 3. weights stored as TensorFlow's (kH, kW, C_in, C_out) become PyTorch's (C_out, C_in, kH, kW) by a permute, and
 #    the ported convolution matches a brute-force channels-last convolution; a plain reshape does not
 #    (`test_ported_conv_weights_need_a_permute_not_a_reshape`);
@@ -29,9 +29,11 @@
 # ## Repeatability and seed noise
 #
 # A tiny classifier (2 → 32 → 1, ReLU) is trained on 40 points of two noisy interleaved half-moons with minibatch
-# SGD. The seed sets the initial weights and the order of the minibatches. We train with eight seeds and compare
-# the spread of test accuracy with the binomial standard error of a 4000-example test set,
-# $\sqrt{p(1-p)/n}$, which is the noise you would see if only the test sample changed.
+# SGD. The seed sets the initial weights and the order of the minibatches. We train with eight seeds, evaluate all
+# of them on one fixed 4000-example test set, and compare the spread of their accuracies with the binomial standard
+# error $\sqrt{p(1-p)/n}$ of that test set, the noise you would see if only the test sample changed (checked below
+# by bootstrapping the test set). The two noises are independent and add up in any comparison with a published
+# number.
 
 # %%
 import torch
@@ -84,13 +86,19 @@ def test_same_seed_is_bitwise_repeatable():
     assert not torch.equal(first[0].weight, other[0].weight)
 
 
-def test_seed_spread_exceeds_test_sampling_error():
-    """Across 8 seeds the test accuracy ranges over more than half a point, more than 1.5 times the binomial standard error of the 4000-example test set."""
+def test_seed_noise_is_as_large_as_test_sampling_noise():
+    """On one fixed 4000-example test set, 8 seeds span over half a point of accuracy, with a standard deviation between 0.5 and 2 times the binomial standard error √(p(1-p)/n), which a bootstrap of the test set matches within 15%."""
     p = ACCURACIES.mean().item()
     sampling_error = (p * (1 - p) / len(Y_TEST)) ** 0.5
-    spread = (ACCURACIES.max() - ACCURACIES.min()).item()
-    assert spread > 0.005
-    assert spread > 1.5 * sampling_error
+    model = train(0)
+    with torch.no_grad():
+        correct = ((model(X_TEST).squeeze(1) > 0).float() == Y_TEST).double()  # (N,)
+    resamples = torch.randint(0, len(Y_TEST), (1000, len(Y_TEST)), generator=torch.Generator().manual_seed(5))
+    bootstrap = correct[resamples].mean(1).std().item()
+    p0 = correct.mean().item()
+    assert abs(bootstrap / (p0 * (1 - p0) / len(Y_TEST)) ** 0.5 - 1) < 0.15
+    assert (ACCURACIES.max() - ACCURACIES.min()).item() > 0.005
+    assert 0.5 * sampling_error < ACCURACIES.std().item() < 2 * sampling_error
 
 
 # %% [markdown]
@@ -205,10 +213,10 @@ def test_bn_default_eps_changes_low_variance_channels():
 # %% [markdown]
 # ## Conclusion
 #
-# Identical code with the same seed repeats exactly on the CPU, but another seed moves the test accuracy by about a
-# point, more than the test set's own sampling error, so compare reproductions over several seeds. When porting a
-# baseline, the differences that silently change numbers are conventions, not algorithms: weight layouts, "SAME"
-# padding at stride 2, batch-norm momentum and epsilon. Check a port layer by layer against the original with the
+# Identical code with the same seed repeats exactly on the CPU, but another seed moves the test accuracy by up to
+# about a point, a noise as large as the test set's own sampling error, so compare reproductions over several
+# seeds. When porting a baseline, the differences that silently change numbers are conventions, not algorithms:
+# weight layouts, "SAME" padding at stride 2, batch-norm momentum and epsilon. Check a port layer by layer against the original with the
 # same weights before comparing final scores.
 
 # %%
