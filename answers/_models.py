@@ -400,9 +400,9 @@ def test_state_dict_layout_matches_torchvision_checkpoints():
 # --- GoogLeNet (appended for the architectures pages) --------------------------------------------
 # torchvision/models/googlenet.py without the auxiliary classifiers (aux_logits=False) and without
 # transform_input. Every convolution is BasicConv2d (conv without bias, BN with eps=0.001, ReLU).
-# torchvision's "5x5" branch uses a 3x3 kernel ("a known bug", kept for its checkpoints), so this
-# network has fewer parameters than the paper's; answers/architectures/inception_block.py builds the
-# paper's block.
+# torchvision's "5x5" branch uses a 3x3 kernel ("a known bug", pytorch/vision issue #906, kept for its
+# checkpoints), so this network has fewer parameters than the paper's; answers/architectures/
+# inception_block.py builds the paper's block.
 
 
 class BasicConv2d(nn.Module):
@@ -470,7 +470,9 @@ def googlenet(num_classes: int = 1000) -> GoogLeNet:
     return GoogLeNet(num_classes=num_classes)
 
 
-# torchvision's GoogLeNet_Weights.IMAGENET1K_V1 meta: num_params 6,624,904, "_ops" (GMACs) 1.498.
+# torchvision's GoogLeNet_Weights.IMAGENET1K_V1 meta in torchvision/models/googlenet.py: "num_params"
+# 6624904, "_ops" (GMACs) 1.498; the docs page torchvision.models.googlenet prints them as num_params
+# 6624904 and GFLOPS 1.50 (https://pytorch.org/vision/stable/models/generated/torchvision.models.googlenet.html).
 PUBLISHED_GOOGLENET = (6_624_904, 1.498)
 
 

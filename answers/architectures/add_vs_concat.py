@@ -17,11 +17,14 @@
 # 4. the backward of an addition hands the same gradient to both inputs; the backward of a concatenation
 #    hands each input its own slice (`test_gradient_routing`);
 # 5. a DenseNet block, which concatenates every layer's output, grows by $k$ channels per layer and its
-#    cost grows quadratically with depth, a residual stack's linearly (`test_dense_block_grows_linearly_in_width`).
+#    cost grows quadratically with depth, a residual stack's linearly (`test_dense_block_grows_linearly_in_width`);
+# 6. a merge is a shortcut only when one of its inputs is the block's input itself: DenseNet's concatenation is,
+#    Inception's concatenation of transformed branches is not
+#    (`test_a_merge_is_a_shortcut_only_when_one_input_is_the_identity`).
 #
 # Where it stops holding:
 #
-# 6. "addition needs identical shapes" is not enforced: PyTorch broadcasts a (B, 1, H, W) map against
+# 7. "addition needs identical shapes" is not enforced: PyTorch broadcasts a (B, 1, H, W) map against
 #    (B, C, H, W) without an error (`test_add_broadcasts_silently`).
 
 # %% [markdown]
@@ -149,6 +152,21 @@ def test_dense_block_grows_linearly_in_width():
         assert actual == sum((32 + 32 * l) * 32 * 9 * 256 for l in range(L))
     assert residual_macs == [L * 32 * 32 * 9 * 256 for L in DEPTHS]
     assert dense_macs[-1] / residual_macs[-1] == (1 + 12) / 2  # mean width (k0 + ... + 12k) / 12 over 32
+
+
+def test_a_merge_is_a_shortcut_only_when_one_input_is_the_identity():
+    """A dense layer's cat([x, f(x)]) contains x unchanged (Jacobian block I), while an Inception-style cat of two conv branches contains no copy of x."""
+    torch.manual_seed(0)
+    x = torch.randn(1, 4, 5, 5, dtype=torch.float64)
+    f = nn.Conv2d(4, 4, 3, padding=1).double()
+    g = nn.Conv2d(4, 4, 1).double()
+    dense = lambda t: torch.cat([t, f(t)], dim=1)  # noqa: E731  (DenseNet: the input itself is concatenated)
+    branches = lambda t: torch.cat([g(t), f(t)], dim=1)  # noqa: E731  (Inception: every branch transforms)
+    eye = torch.eye(x.numel(), dtype=torch.float64)
+    for merge, has_identity in ((dense, True), (branches, False)):
+        jac = torch.autograd.functional.jacobian(merge, x).reshape(2 * x.numel(), x.numel())
+        first, second = jac[: x.numel()], jac[x.numel():]
+        assert (torch.equal(first, eye) or torch.equal(second, eye)) == has_identity
 
 
 # %% [markdown]

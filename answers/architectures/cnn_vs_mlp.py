@@ -75,6 +75,7 @@ def test_linear_is_a_full_size_convolution():
 
 def test_convolution_is_a_sparse_shared_linear_layer():
     """The 64x64 matrix of a 3x3 conv on 8x8 has 3,612 zeros (88%) and its 484 non-zeros take only the 9 kernel values."""
+    torch.manual_seed(0)
     x = torch.randn(2, 1, 8, 8)
     torch.testing.assert_close(CONV(x).flatten(1), x.flatten(1) @ CONV_MATRIX.T)
     nonzero = CONV_MATRIX[CONV_MATRIX != 0]
@@ -181,12 +182,12 @@ for task, results in (("which pattern, new columns", RESULTS), ("left or right h
 
 # %%
 def test_cnn_generalises_to_unseen_positions():
-    """Both models fit the training images, but at new columns the CNN (98 parameters) scores over 0.9 and the MLP (9,410) under 0.75."""
+    """Both models fit the training images, but at new columns the CNN (98 parameters) scores over 0.9 and the MLP (9,410) stays near chance, under 0.6."""
     assert sum(p.numel() for p in cnn().parameters()) == 98
     assert sum(p.numel() for p in mlp().parameters()) == 9410
     assert RESULTS["cnn"][0] > 0.95 and RESULTS["mlp"][0] > 0.95
     assert RESULTS["cnn"][1] > 0.9
-    assert RESULTS["mlp"][1] < 0.75
+    assert RESULTS["mlp"][1] < 0.6
 
 
 # %% [markdown]
@@ -198,8 +199,8 @@ def test_cnn_generalises_to_unseen_positions():
 
 # %%
 def test_cnn_cannot_tell_where_the_pattern_is():
-    """When the label is the pattern's half of the image, the pooled CNN stays under 0.7 on test images and the MLP exceeds 0.85."""
-    assert WHERE_RESULTS["cnn"][1] < 0.7
+    """When the label is the pattern's half of the image, the pooled CNN stays near chance on test images (under 0.6) and the MLP exceeds 0.85."""
+    assert WHERE_RESULTS["cnn"][1] < 0.6
     assert WHERE_RESULTS["mlp"][1] > 0.85
 
 

@@ -181,7 +181,7 @@ def test_macs_per_weight_is_the_output_area():
 
 
 def test_resnet_stages_cost_the_same():
-    """ResNet-18's four stages cost 462M, 411M, 411M and 411M MACs at 224x224, matching the count by hand."""
+    """ResNet-18's stem costs 118M MACs and its four stages 462M, 411M, 411M and 411M at 224x224, matching the count by hand."""
     per_stage = {g: m for g, (_, m, _) in table(R18, MACS["resnet18"]).items() if g.startswith("layer")}
     # by hand: a stage at side s with C channels has four 3x3 convs C->C at s x s, except that the first
     # conv of stages 2-4 reads C/2 channels, and a 1x1 projection C/2 -> C runs at s x s
@@ -191,6 +191,7 @@ def test_resnet_stages_cost_the_same():
             conv_macs_by_hand(c // 2, c, 3, s) + 3 * conv_macs_by_hand(c, c, 3, s) + conv_macs_by_hand(c // 2, c, 1, s)
         )
     assert per_stage == expected
+    assert MACS["resnet18"]["conv1"] == conv_macs_by_hand(3, 64, 7, 112) == 118_013_952  # 7x7/2 stem at 112x112
     assert len(set(list(expected.values())[1:])) == 1  # stages 2-4: identical
     assert max(expected.values()) / min(expected.values()) < 1.15
 

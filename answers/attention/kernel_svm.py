@@ -120,11 +120,11 @@ def test_polynomial_kernel_is_an_inner_product():
 
 
 def test_gram_matrices_are_positive_semidefinite():
-    """RBF and polynomial Gram matrices on 100 points have no eigenvalue below -1e-10; tanh(x.z - 1) has clearly negative ones."""
+    """RBF and polynomial Gram matrices on 100 points have no eigenvalue below -1e-10; the Gram matrix of tanh(x.z - 1) has one below -40."""
     for kernel in (rbf, poly2):
         assert torch.linalg.eigvalsh(kernel(X_TRAIN, X_TRAIN)).min() > -1e-10
     sigmoid_gram = torch.tanh(X_TRAIN @ X_TRAIN.T - 1)
-    assert torch.linalg.eigvalsh(sigmoid_gram).min() < -1.0
+    assert torch.linalg.eigvalsh(sigmoid_gram).min() < -40.0
 
 
 # %% [markdown]
@@ -173,10 +173,10 @@ def accuracy(alpha, kernel, x, y):
 
 
 def test_rbf_kernel_separates_circles_linear_cannot():
-    """On 300 new points of two noisy circles the RBF SVM is over 95% accurate; the same solver with a linear kernel stays under 70%."""
-    assert accuracy(ALPHA, rbf, X_TEST, Y_TEST) > 0.95
+    """On 300 new points of two noisy circles the RBF SVM is at least 98% accurate; the same solver with a linear kernel stays under 65%."""
+    assert accuracy(ALPHA, rbf, X_TEST, Y_TEST) >= 0.98
     alpha_linear = fit_svm(X_TRAIN, Y_TRAIN, linear, C=1.0)
-    assert accuracy(alpha_linear, linear, X_TEST, Y_TEST) < 0.7
+    assert accuracy(alpha_linear, linear, X_TEST, Y_TEST) < 0.65
 
 
 # %% [markdown]

@@ -10,7 +10,7 @@
 #
 # 1. self-attention costs $4nd^2 + 2n^2d$ multiply-accumulates (projections plus scores and weighted sum),
 #    counted by `FlopCounterMode` (`test_attention_macs_match_the_formula`);
-# 2. a convolution with kernel $k$ costs $k n d^2$ and `nn.RNN` costs $2nd^2$, linear in $n$
+# 2. a convolution with kernel $k$ costs $k n d^2$, `nn.RNN` $2nd^2$ and `nn.GRU` $6nd^2$, linear in $n$
 #    (`test_conv_and_rnn_macs_match_the_formula`);
 # 3. with its projections attention costs more than a $k=3$ convolution at every length, and its $n^2 d$
 #    term overtakes the projections when $n > 2d$ (`test_attention_overtakes_conv_beyond_n_2d`);
@@ -101,10 +101,16 @@ def test_attention_macs_match_the_formula():
 
 
 def test_conv_and_rnn_macs_match_the_formula():
-    """A k=3 Conv1d costs 3 n d^2 MACs and nn.RNN 2 n d^2 (input and hidden matmuls): both linear in n."""
+    """A k=3 Conv1d costs 3 n d^2 MACs, nn.RNN 2 n d^2 (input and hidden matmuls) and nn.GRU 6 n d^2 (three gates): all linear in n."""
     for n, conv, rnn in zip(LENGTHS, MEASURED["conv k=3"], MEASURED["RNN"]):
         assert conv == 3 * n * D**2
         assert rnn == 2 * n * D**2
+    torch.manual_seed(0)
+    gru = nn.GRU(D, D, batch_first=True)
+    for n in (32, 128):
+        assert macs(lambda x: gru(x)[0], n, D) == 6 * n * D**2
+    # so attention, 4 n d^2 + 2 n^2 d, does fewer MACs than a GRU of the same width exactly when n < d
+    assert [n for n in LENGTHS if 4 * n * D**2 + 2 * n**2 * D < 6 * n * D**2] == [n for n in LENGTHS if n < D]
 
 
 def test_attention_overtakes_conv_beyond_n_2d():
