@@ -133,6 +133,7 @@ OTHER_KINKS = {  # name: (function, where its kink is)
     "F.leaky_relu(x, 0.01) at 0": (lambda x: F.leaky_relu(x, 0.01), 0.0),
     "F.relu6 at 0": (F.relu6, 0.0),
     "F.relu6 at 6": (F.relu6, 6.0),
+    "F.hardtanh at -1": (F.hardtanh, -1.0),
     "F.hardtanh at 1": (F.hardtanh, 1.0),
     "torch.abs at 0": (torch.abs, 0.0),
 }
@@ -155,11 +156,11 @@ for name, (f, point) in OTHER_KINKS.items():
 
 # %%
 def test_pytorch_derivative_at_the_kink():
-    """At exactly 0 autograd gives F.relu slope 0, clamp(min=0) slope 1 and torch.maximum slope 1/2, each a valid subgradient (in [0, 1]) matching finite differences away from 0; leaky ReLU, ReLU6, hardtanh and abs use 0.01, 0, 0, 0 at their kinks."""
+    """At exactly 0 autograd gives F.relu slope 0, clamp(min=0) slope 1 and torch.maximum slope 1/2, each a valid subgradient (in [0, 1]) matching finite differences away from 0; leaky ReLU, ReLU6 (at 0 and 6), hardtanh (at −1 and 1) and abs use 0.01, 0, 0, 0, 0, 0 at their kinks."""
     assert [slope_at_zero(f) for f in KINK_RULES.values()] == [0.0, 1.0, 0.5]
     # elsewhere PyTorch takes the flatter side's slope, and abs uses sign(0) = 0, the midpoint of [-1, 1]
     actual = [slope_at(f, point) for f, point in OTHER_KINKS.values()]
-    torch.testing.assert_close(actual, [0.01, 0.0, 0.0, 0.0, 0.0])
+    torch.testing.assert_close(actual, [0.01, 0.0, 0.0, 0.0, 0.0, 0.0])
     x = torch.tensor([-0.5, 0.5], dtype=torch.float64, requires_grad=True)
     for f in KINK_RULES.values():
         (slope,) = torch.autograd.grad(f(x).sum(), x)

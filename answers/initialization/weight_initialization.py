@@ -13,7 +13,7 @@
 #    variances of their formulas, with fan-in $C_{in} k^2$ for a convolution
 #    (`test_nn_init_matches_the_published_variances`);
 # 2. through 50 ReLU layers Kaiming initialization keeps the activations' second moment within a small factor, while
-#    Xavier halves it at every layer, $2^{-50}$ in all, as the recursion predicts
+#    Xavier halves it at every layer, $2^{-49}$ over the 49 layers after the first, as the recursion predicts
 #    (`test_kaiming_preserves_relu_activations_xavier_halves_them`);
 # 3. with tanh, Xavier keeps the signal alive through 50 layers, while $\mathcal N(0, 0.01^2)$ shrinks it by
 #    $0.01\sqrt{n}$ per layer, the factor the linearized recursion predicts
@@ -152,7 +152,7 @@ def test_nn_init_matches_the_published_variances():
 
 
 def test_kaiming_preserves_relu_activations_xavier_halves_them():
-    """Through 50 ReLU layers Kaiming keeps the output RMS within a factor 3 of the first layer's, while Xavier's falls by 2^-25 (second moment 2^-50) as the recursion predicts, within a factor 4."""
+    """Through 50 ReLU layers Kaiming keeps the output RMS within a factor 3 of the first layer's, while Xavier's falls from layer 1 to layer 50 by 2^-24.5 (second moment 2^-49), as the recursion predicts, within a factor 4."""
     kaiming = rms_by_layer(DEEP_INITS["Kaiming"], torch.relu)
     xavier = rms_by_layer(DEEP_INITS["Xavier"], torch.relu)
     assert 1 / 3 < kaiming[-1] / kaiming[0] < 3

@@ -14,11 +14,11 @@
 # 2. with equal weights, a task whose targets are 100 times larger has a trunk gradient about 100 times larger, and
 #    the total gradient points along it (`test_equal_weights_let_the_large_scale_task_dominate`);
 # 3. for a fixed loss $L$, the uncertainty objective $L/(2\sigma^2) + \log\sigma$ is minimized at $\sigma^2 = L$, found
-#    by gradient descent on $\log\sigma^2$ (`test_optimal_uncertainty_is_the_task_loss`);
+#    by numerical minimization (L-BFGS) over $\log\sigma^2$ (`test_optimal_uncertainty_is_the_task_loss`);
 # 4. at that optimum the task's gradient is $\nabla\log L / 2$, the same whatever constant multiplies the loss
 #    (`test_uncertainty_weighting_is_invariant_to_the_loss_scale`);
-# 5. with plain SGD and equal weights the large task caps the learning rate and task 1 is left untrained; with Adam,
-#    learned uncertainty weights train both tasks to the noise floor
+# 5. with plain SGD and equal weights the large task caps the learning rate, and at a stable rate task 1 is still far
+#    from fitted after 300 steps; with Adam, learned uncertainty weights train both tasks to the noise floor
 #    (`test_equal_weights_cap_the_learning_rate_uncertainty_weights_balance`).
 
 # %% [markdown]
@@ -106,7 +106,7 @@ def uncertainty_objective(losses, log_vars):
 
 
 def test_optimal_uncertainty_is_the_task_loss():
-    """For fixed losses 0.04 and 400, gradient descent on log σ² converges to σ² = L for each (to 1e-6 relative)."""
+    """For fixed losses 0.04 and 400, L-BFGS on log σ² converges to σ² = L for each (to 1e-6 relative)."""
     losses = [torch.tensor(0.04, dtype=torch.float64), torch.tensor(400.0, dtype=torch.float64)]
     log_vars = torch.zeros(2, dtype=torch.float64, requires_grad=True)
     optimizer = torch.optim.LBFGS([log_vars], max_iter=100, tolerance_grad=1e-12, tolerance_change=0)
@@ -141,8 +141,8 @@ def test_uncertainty_weighting_is_invariant_to_the_loss_scale():
 # ## Training with equal and with learned weights
 #
 # The trunk now has width 2, enough for both tasks. With plain SGD and equal weights the learning rate is capped by the
-# large task: its curvature is $10^4$ times task 1's, so a rate that would train task 1 makes task 2 diverge, and the
-# largest stable rate leaves task 1 untrained. Adam rescales each parameter's step and hides part of the imbalance; with
+# large task: its curvature is $10^4$ times task 1's, so a rate of 0.01 makes task 2 diverge, while at 0.003, which
+# is stable, task 1 is still far from fitted after 300 steps. Adam rescales each parameter's step and hides part of the imbalance; with
 # learned uncertainty weights on top, both tasks reach the noise floor. The plot follows the normalized errors under
 # Adam.
 
@@ -183,10 +183,10 @@ fig.tight_layout()
 
 # %%
 def test_equal_weights_cap_the_learning_rate_uncertainty_weights_balance():
-    """With SGD and equal weights, lr 0.01 diverges within 30 steps and the stable lr 1e-4 leaves task 1 untrained (normalized error > 0.9, task 2's < 0.01); with Adam, learned uncertainty weights bring both below 0.01 and task 1's error 5 times below equal weights'."""
+    """With SGD and equal weights, lr 0.01 diverges within 30 steps, and after 300 steps at the stable lr 0.003 task 1's normalized error is still above 0.4 while task 2's is below 0.01; with Adam, learned uncertainty weights bring both below 0.01 and task 1's error 5 times below equal weights'."""
     assert not math.isfinite(train("equal", "sgd", lr=0.01, steps=30)[-1].sum().item())
-    sgd = train("equal", "sgd", lr=1e-4)[-1]
-    assert sgd[0] > 0.9 and sgd[1] < 0.01
+    sgd = train("equal", "sgd", lr=3e-3)[-1]
+    assert sgd[0] > 0.4 and sgd[1] < 0.01
     equal, uncertainty = HISTORIES["equal"][-1], HISTORIES["uncertainty"][-1]
     assert uncertainty.max() < 0.01 and uncertainty[0] < equal[0] / 5
 

@@ -125,10 +125,13 @@ def test_naive_softmax_overflows_stable_softmax_does_not():
 
 
 def test_log_of_softmax_underflows_cross_entropy_does_not():
-    """With float32 logits (0, 200) and label 0, log(softmax) gives an infinite loss, while F.cross_entropy and log-sum-exp give 200 (= log(1 + e^200) to float32 precision)."""
+    """With float32 logits (0, 200) and label 0, log(softmax) gives an infinite loss and a nan gradient, while F.cross_entropy and log-sum-exp give 200 (= log(1 + e^200) to float32 precision)."""
     z = torch.tensor([[0.0, 200.0]])
     label = torch.tensor([0])
     assert torch.isinf(-torch.log(stable_softmax(z))[0, 0])  # e^-200 underflows to 0
+    zi = z.clone().requires_grad_()
+    (naive_grad,) = torch.autograd.grad(-torch.log(torch.softmax(zi, 1))[0, 0], zi)
+    assert torch.isnan(naive_grad).all()
     expected = torch.logsumexp(z, 1) - z[:, 0]
     torch.testing.assert_close(F.cross_entropy(z, label), expected[0])
     assert abs(F.cross_entropy(z, label).item() - 200.0) < 1e-4

@@ -19,6 +19,8 @@
 #    $1/a$ when they are scaled by $a$ (`test_batchnorm_is_invariant_to_weight_scale`);
 # 5. in a deep sigmoid network with large weights, BN keeps the pre-activations where the sigmoid has slope,
 #    and the network trains where the plain one stalls (`test_batchnorm_unsaturates_and_trains_a_deep_sigmoid_network`);
+#    without BN it is the weights' scale that saturates the sigmoids, at the first layer as much as at the tenth, not
+#    the depth (`test_weight_scale_not_depth_saturates_a_sigmoid_network`);
 # 6. where it stops holding: the learned $\gamma$ and $\beta$ can put the pre-activations back into saturation, so BN
 #    does not guarantee an unsaturated activation (`test_gamma_and_beta_can_resaturate`).
 
@@ -136,12 +138,12 @@ def test_only_batch_norm_depends_on_the_batch():
 DEPTH, WIDTH = 10, 32
 
 
-def sigmoid_mlp(variant, seed=0):
+def sigmoid_mlp(variant, seed=0, scale=8.0):
     torch.manual_seed(seed)
     layers, width = [], 8
     for _ in range(DEPTH):
         linear = nn.Linear(width, WIDTH, dtype=torch.float64)
-        nn.init.normal_(linear.weight, std=8 / width**0.5)  # 8 times the 1/sqrt(fan_in) scale: saturating
+        nn.init.normal_(linear.weight, std=scale / width**0.5)  # scale 8: 8 times the 1/sqrt(fan_in) scale, saturating
         layers.append(linear)
         if variant == "bn":
             layers.append(nn.BatchNorm1d(WIDTH, dtype=torch.float64))
@@ -217,6 +219,26 @@ def test_batchnorm_unsaturates_and_trains_a_deep_sigmoid_network():
         slopes[variant] = (torch.sigmoid(h) * (1 - torch.sigmoid(h))).mean().item()
     assert slopes["plain"] < 0.1 and slopes["bn"] > 0.18
     assert RUNS["bn"][0][-1] < RUNS["plain"][0][-1] / 10
+
+
+def sigmoid_slopes(model, x):
+    """Mean slope σ'(z) over the batch at the input z of every sigmoid of the model, in order of depth."""
+    slopes = []
+    with torch.no_grad():
+        for module in model:
+            if isinstance(module, nn.Sigmoid):
+                slopes.append((torch.sigmoid(x) * (1 - torch.sigmoid(x))).mean().item())
+            x = module(x)
+    return torch.tensor(slopes)
+
+
+def test_weight_scale_not_depth_saturates_a_sigmoid_network():
+    """Without BN, the mean sigmoid slope stays above 0.2 at all 10 layers with weights of std 1/√fan_in, and is below 0.1 at all 10, the first included, with weights 8 times larger: the weight scale saturates, depth does not."""
+    x, _ = task()
+    right = sigmoid_slopes(sigmoid_mlp("plain", scale=1.0), x)
+    large = sigmoid_slopes(sigmoid_mlp("plain", scale=8.0), x)
+    assert len(right) == len(large) == DEPTH
+    assert right.min() > 0.2 and large.max() < 0.1
 
 
 # %% [markdown]
