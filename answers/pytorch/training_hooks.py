@@ -136,6 +136,22 @@ class LossRecorderHook(Hook):
         self.losses.append(runner.outputs["loss"].item())
 
 
+class PlainSGD:
+    """SGD, p ← p − lr·grad, with torch.optim's interface (torch.optim's first step imports torch._dynamo: seconds)."""
+
+    def __init__(self, params, lr):
+        self.params, self.lr = list(params), lr
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self):
+        for p in self.params:
+            p -= self.lr * p.grad
+
+
 def make_problem(seed=0, nan_at=None, steps=12):
     torch.manual_seed(seed)
     model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 1))
@@ -143,7 +159,7 @@ def make_problem(seed=0, nan_at=None, steps=12):
     batches = [(torch.randn(16, 3, generator=g), torch.randn(16, 1, generator=g)) for _ in range(steps)]
     if nan_at is not None:
         batches[nan_at][0][0, 0] = float("nan")  # one bad sample poisons the gradient, then every later loss
-    return model, torch.optim.SGD(model.parameters(), lr=0.05), batches
+    return model, PlainSGD(model.parameters(), lr=0.05), batches
 
 
 # %% [markdown]

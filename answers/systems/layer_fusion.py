@@ -123,7 +123,7 @@ def test_horizontal_fusion_is_faster():
         times = []
         for _ in range(5):
             start = time.perf_counter()
-            for _ in range(50):
+            for _ in range(20):
                 fn()
             times.append(time.perf_counter() - start)
         return min(times)
