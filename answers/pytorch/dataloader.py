@@ -164,17 +164,19 @@ class PythonWorkDataset(Dataset):
 
 @pytest.mark.slow
 def test_threads_do_not_speed_up_python_level_work():
-    """For a __getitem__ that computes in pure Python, 4 threads take at least 0.75 times as long as one thread: the GIL lets one run at a time."""
+    """For a __getitem__ that computes in pure Python, 4 threads take at least 0.7 times as long as one thread (best of 3 each): the GIL lets one run at a time."""
     dataset = PythonWorkDataset()
-    start = time.perf_counter()
-    serial = [dataset[i] for i in range(len(dataset))]
-    serial_time = time.perf_counter() - start
-    start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        threaded = list(pool.map(dataset.__getitem__, range(len(dataset))))
-    threaded_time = time.perf_counter() - start
+    serial_times, threaded_times = [], []
+    for _ in range(3):  # interleaved, so that a burst of load on the machine hits both
+        start = time.perf_counter()
+        serial = [dataset[i] for i in range(len(dataset))]
+        serial_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            threaded = list(pool.map(dataset.__getitem__, range(len(dataset))))
+        threaded_times.append(time.perf_counter() - start)
     assert serial == threaded
-    assert threaded_time > 0.75 * serial_time
+    assert min(threaded_times) > 0.7 * min(serial_times)
 
 
 # %% [markdown]
