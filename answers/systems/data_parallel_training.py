@@ -6,8 +6,9 @@
 #
 # Each of $K$ workers holds a full replica of the model, computes the gradient of the mean loss on its own shard
 # of the batch, and an all-reduce makes every worker hold the *average* of those gradients; every replica then
-# takes the same optimizer step. This module simulates $K$ workers in one process (no `torch.distributed`
-# needed: the arithmetic of an all-reduce is a sum) and checks the result against full-batch training. Claims:
+# takes the same optimizer step. This module simulates $K$ workers in one process (the arithmetic of an all-reduce
+# is a sum), checks the result against full-batch training, and then repeats the key step with a real
+# `torch.distributed` all-reduce between two processes. Claims:
 #
 # 1. the average of the shard gradients equals the full-batch gradient
 #    (`test_averaged_shard_gradients_equal_the_full_batch_gradient`); the sum is $K$ times it and the element-wise
@@ -15,7 +16,8 @@
 # 2. replicas that start equal and apply the averaged gradient stay identical and follow full-batch training
 #    step for step (`test_replicas_stay_in_sync_and_match_full_batch_training`);
 # 3. a ring all-reduce computes the sum while each worker sends $2(K-1)/K$ of the gradient
-#    (`test_ring_all_reduce_sums_and_sends_2_k_minus_1_over_k`);
+#    (`test_ring_all_reduce_sums_and_sends_2_k_minus_1_over_k`), and a real gloo all-reduce between two processes
+#    gives both the full-batch gradient (`test_gloo_all_reduce_gives_every_rank_the_full_batch_gradient`);
 # 4. where it stops holding: shards of unequal size need a weighted average
 #    (`test_unequal_shards_need_a_weighted_average`), and batch norm computes per-shard statistics, so the
 #    replicas no longer match full-batch training (`test_batch_norm_breaks_the_equivalence`).
@@ -144,6 +146,67 @@ def test_ring_all_reduce_sums_and_sends_2_k_minus_1_over_k():
     for result in results:
         torch.testing.assert_close(result, expected, rtol=1e-12, atol=1e-12)
     assert sent == [2 * (4 - 1) * 1000 // 4] * 4
+
+
+# %% [markdown]
+# ## The same with a real collective: `torch.distributed` over gloo
+#
+# The simulation above sums tensors in one process. To check it against the real thing, two processes (forked, so
+# that they start in a fraction of a second) join a gloo process group over a file store, broadcast rank 0's
+# parameters as `DistributedDataParallel` does when it is constructed, compute their shard's gradient, and
+# `all_reduce` it. Each process builds its model from a *different* seed, so only the broadcast makes them equal.
+
+# %%
+import multiprocessing
+import os
+import tempfile
+
+import torch.distributed as dist
+
+
+def gloo_rank(rank, world_size, store_path, results):
+    torch.set_num_threads(1)  # a forked child must not reuse the parent's OpenMP pool
+    dist.init_process_group("gloo", init_method=f"file://{store_path}", rank=rank, world_size=world_size)
+    try:
+        model = make_model(seed=rank).double()  # different on each rank until the broadcast
+        for p in model.parameters():
+            dist.broadcast(p.data, src=0)
+        x, y = make_data()
+        grad = flat_grad(model, x.double().chunk(world_size)[rank], y.chunk(world_size)[rank])
+        dist.all_reduce(grad, op=dist.ReduceOp.SUM)
+        grad /= world_size  # what DDP does after its all-reduce
+        results.put((rank, grad.tolist(), torch.nn.utils.parameters_to_vector(model.parameters()).tolist()))
+    finally:
+        dist.destroy_process_group()
+
+
+def run_gloo(world_size=2):
+    context = multiprocessing.get_context("fork")
+    with tempfile.TemporaryDirectory() as directory:
+        results = context.Queue()
+        ranks = [
+            context.Process(target=gloo_rank, args=(r, world_size, os.path.join(directory, "store"), results))
+            for r in range(world_size)
+        ]
+        for process in ranks:
+            process.start()
+        outputs = sorted(results.get(timeout=60) for _ in ranks)
+        for process in ranks:
+            process.join(timeout=60)
+    return outputs, [process.exitcode for process in ranks]
+
+
+def test_gloo_all_reduce_gives_every_rank_the_full_batch_gradient():
+    """Two processes on a gloo process group, after broadcasting rank 0's weights and averaging their all-reduced shard gradients, both hold rank 0's weights and the full-batch gradient."""
+    outputs, exit_codes = run_gloo()
+    assert exit_codes == [0, 0]
+    reference = make_model(seed=0).double()
+    x, y = make_data()
+    expected = flat_grad(reference, x.double(), y)
+    weights = torch.nn.utils.parameters_to_vector(reference.parameters()).detach()
+    for _, grad, flat_weights in outputs:
+        torch.testing.assert_close(torch.tensor(grad, dtype=torch.float64), expected, rtol=1e-12, atol=1e-12)
+        assert torch.equal(torch.tensor(flat_weights, dtype=torch.float64), weights)
 
 
 # %% [markdown]
