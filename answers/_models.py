@@ -248,13 +248,15 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def count_flops(model: nn.Module, input_size: tuple[int, ...] = (1, 3, 224, 224)) -> int:
-    """FlopCounterMode's total for one forward pass: 2 FLOPs per multiply-accumulate of the
-    convolutions and matmuls; element-wise ops (BN, ReLU, pooling, residual adds) count zero."""
+def count_flops(model: nn.Module, x: torch.Tensor | tuple[int, ...] = (1, 3, 224, 224)) -> int:
+    """FlopCounterMode's total for one forward pass of ``model`` on ``x`` (a tensor, or a shape to fill):
+    2 FLOPs per multiply-accumulate of the convolutions and matmuls; element-wise ops (BN, ReLU,
+    pooling, residual adds) count zero. First written for convolution/depthwise_separable_convolution.py,
+    shared here since the convolution and pooling proofs use it too."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    device = next(model.parameters()).device
-    x = torch.empty(input_size, device=device)
+    if not isinstance(x, torch.Tensor):
+        x = torch.empty(x, device=next(model.parameters()).device)
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         model(x)
     return counter.get_total_flops()

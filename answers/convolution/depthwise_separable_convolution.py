@@ -24,7 +24,7 @@
 # ## The two layers
 #
 # `depthwise_separable` returns the pair as an `nn.Sequential`. The stride and padding belong to the
-# depthwise step; the pointwise step then works at the output resolution. `count_flops` runs a module
+# depthwise step; the pointwise step then works at the output resolution. `count_flops` (from the shared `answers/_models.py`) runs a module
 # under `FlopCounterMode`, which counts each multiply-accumulate of a convolution as 2 FLOPs and ignores
 # the bias. It only needs shapes, so we feed it tensors on the `meta` device, which hold no data.
 
@@ -37,18 +37,14 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from answers._models import count_flops
+
 
 def depthwise_separable(in_channels, out_channels, kernel_size, stride=1, padding=0, bias=False, **kwargs):
     return nn.Sequential(
         nn.Conv2d(in_channels, in_channels, kernel_size, stride, padding, groups=in_channels, bias=bias, **kwargs),
         nn.Conv2d(in_channels, out_channels, 1, bias=bias, **kwargs),
     )
-
-
-def count_flops(module, x):
-    with FlopCounterMode(display=False) as counter:
-        module(x)
-    return counter.get_total_flops()
 
 
 def count_weights(module):

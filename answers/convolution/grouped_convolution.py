@@ -32,6 +32,8 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from answers._models import count_flops
 from torch.utils.flop_counter import FlopCounterMode
 
 
@@ -67,12 +69,6 @@ fig.tight_layout()
 
 
 # %%
-def count_flops(module, x):
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        module(x)
-    return counter.get_total_flops()
-
-
 def test_grouped_conv_is_split_convolve_concatenate():
     """Conv2d(8, 12, 3, groups=4) equals splitting the input into 4 groups of 2 channels, convolving each with its 3 filters, and concatenating."""
     torch.manual_seed(0)

@@ -29,6 +29,8 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from answers._models import count_flops
 from torch.utils.flop_counter import FlopCounterMode
 
 
@@ -68,12 +70,6 @@ fig.tight_layout()
 
 
 # %%
-def count_flops(module, x):
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        module(x)
-    return counter.get_total_flops()
-
-
 def test_downsampling_cuts_later_flops_not_conv_parameters():
     """A 3×3 conv on a 28×28 map costs exactly 1/4 of its FLOPs on 56×56 (FlopCounterMode) with the same 590,080 parameters; only a flatten-then-Linear head shrinks with the map."""
     conv = nn.Conv2d(256, 256, 3, padding=1, device="meta")
