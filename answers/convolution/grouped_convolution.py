@@ -58,7 +58,7 @@ plain = nn.Sequential(first, second)
 shuffled = nn.Sequential(first, nn.ChannelShuffle(3), second)
 fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.8))
 for ax, (title, layers) in zip(axes, [("two group convs", plain), ("with a channel shuffle between", shuffled)]):
-    ax.imshow(dependency(layers, 12).numpy(), cmap="Greys")
+    ax.imshow(dependency(layers, 12).numpy(), cmap="Greys", vmin=0, vmax=1)  # all-True must show black
     ax.set_title(title)
     ax.set_xlabel("input channel")
     ax.set_ylabel("output channel")
