@@ -73,13 +73,13 @@ fig.tight_layout()
 # %%
 def sum_of_squares_loop(x):
     total = torch.zeros(())
-    for value in x:  # one Python iteration and two tiny ops per element
+    for value in x:  # per element: one indexing op (the iterator) and two tiny arithmetic ops
         total = total + value * value
     return total
 
 
 def test_loop_and_vectorized_agree():
-    """The Python loop's sum of squares equals (x * x).sum() and the float64 dot product."""
+    """The Python loop's sum of squares equals `(x * x).sum()` and the float64 dot product."""
     x = torch.randn(1000, generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(sum_of_squares_loop(x), (x * x).sum(), rtol=1e-4, atol=1e-4)
     torch.testing.assert_close((x * x).sum().double(), x.double() @ x.double(), rtol=1e-5, atol=1e-5)
