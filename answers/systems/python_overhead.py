@@ -131,11 +131,10 @@ def test_small_model_time_is_overhead():
 
 @pytest.mark.slow
 def test_numpy_call_overhead_is_lower():
-    """Adding two 1-element arrays is at least 1.3 times faster in NumPy than in PyTorch: the time is per-call overhead, and NumPy's is smaller."""
+    """Adding two 1-element arrays is at least 1.3 times faster in NumPy than in PyTorch (best of 5 interleaved rounds): the time is per-call overhead, and NumPy's is smaller."""
     a, b = torch.ones(1), np.ones(1)
-    torch_time = best_time(lambda: a + a, inner=2000)
-    numpy_time = best_time(lambda: b + b, inner=2000)
-    assert torch_time / numpy_time > 1.3
+    rounds = [(best_time(lambda: a + a, 1, 2000), best_time(lambda: b + b, 1, 2000)) for _ in range(5)]  # interleaved
+    assert min(t for t, _ in rounds) / min(n for _, n in rounds) > 1.3
 
 
 # %% [markdown]
