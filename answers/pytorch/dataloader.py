@@ -112,8 +112,8 @@ def test_batched_fetch_equals_per_sample_fetch():
 #
 # Each ratio is measured in one run. Worker processes are started once (`persistent_workers=True`) and the
 # second epoch is timed, which is the steady state of a long training run. Because the work is waiting, not
-# computing, more workers than cores would help further (PyTorch warns about it, but the warning is about CPU-bound
-# work); two keep the claim cheap.
+# computing, more workers than cores still help: the claim uses four on a two-core machine (PyTorch warns about
+# it, but the warning is about CPU-bound work).
 
 # %%
 @pytest.mark.slow
@@ -126,15 +126,16 @@ def test_batched_fetch_is_faster():
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:This DataLoader will create")  # more workers than cores, on purpose
 def test_workers_overlap_io_bound_loading():
-    """With 2 persistent workers, the second epoch over 24 samples of 10 ms each is at least 1.3 times faster than num_workers=0 and yields the same batches in the same order."""
-    loader = DataLoader(SlowDataset(n=24, delay=0.01), batch_size=2, num_workers=2, persistent_workers=True)
+    """With 4 persistent workers, the second epoch over 16 samples of 20 ms each is at least 2 times faster than num_workers=0 (ideal: 4) and yields the same batches in the same order."""
+    loader = DataLoader(SlowDataset(n=16, delay=0.02), batch_size=2, num_workers=4, persistent_workers=True)
     list(loader)  # start the workers
     parallel, parallel_batches = epoch_time(loader)
     del loader
-    serial, serial_batches = epoch_time(DataLoader(SlowDataset(n=24, delay=0.01), batch_size=2))
+    serial, serial_batches = epoch_time(DataLoader(SlowDataset(n=16, delay=0.02), batch_size=2))
     assert all(torch.equal(a, b) for a, b in zip(parallel_batches, serial_batches, strict=True))
-    assert serial / parallel > 1.3
+    assert serial / parallel > 2
 
 
 @pytest.mark.slow
@@ -164,7 +165,7 @@ class PythonWorkDataset(Dataset):
 
 @pytest.mark.slow
 def test_threads_do_not_speed_up_python_level_work():
-    """For a __getitem__ that computes in pure Python, 4 threads take at least 0.7 times as long as one thread (best of 3 each): the GIL lets one run at a time."""
+    """For a `__getitem__` that computes in pure Python, 4 threads take at least 0.7 times as long as one thread (best of 3 each): the GIL lets one run at a time."""
     dataset = PythonWorkDataset()
     serial_times, threaded_times = [], []
     for _ in range(3):  # interleaved, so that a burst of load on the machine hits both
@@ -191,7 +192,7 @@ def test_threads_do_not_speed_up_python_level_work():
 def test_workers_are_slower_for_in_memory_data():
     """For 256 in-memory samples, an epoch with one worker process (start-up included) takes at least 3 times as long as with num_workers=0."""
     data = TensorDataset(torch.randn(256, 4))
-    serial, _ = epoch_time(DataLoader(data, batch_size=32))
+    serial = min(epoch_time(DataLoader(data, batch_size=32))[0] for _ in range(3))  # best of 3: one pre-emption is not noise
     parallel, _ = epoch_time(DataLoader(data, batch_size=32, num_workers=1))
     assert parallel / serial > 3
 

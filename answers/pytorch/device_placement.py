@@ -98,7 +98,7 @@ def train_losses(steps=20):
 
 
 def test_accumulating_on_device_reads_the_host_once():
-    """Summing loss.item() over 20 steps dispatches 20 _local_scalar_dense reads; summing loss.detach() on the device and calling .item() once dispatches 1, with the same total."""
+    """Summing `loss.item()` over 20 steps dispatches 20 `_local_scalar_dense` reads; summing `loss.detach()` on the device and calling `.item()` once dispatches 1, with the same total."""
     with DispatchLog() as log:
         per_step = sum(loss.item() for loss in train_losses())
     reads_per_step = [name for name, _ in log.ops].count("_local_scalar_dense")

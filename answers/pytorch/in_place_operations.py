@@ -56,7 +56,7 @@ fig.tight_layout()
 
 # %%
 def test_init_normal_returns_the_tensor_it_filled():
-    """nn.init.normal_(w) returns the object w itself, keeps its storage, and replaces its values by draws with roughly the requested std."""
+    """`nn.init.normal_(w)` returns the object `w` itself, keeps its storage, and replaces its values by draws with roughly the requested std."""
     torch.manual_seed(0)
     layer = nn.Linear(100, 100)
     w = layer.weight
@@ -68,7 +68,7 @@ def test_init_normal_returns_the_tensor_it_filled():
 
 
 def test_underscore_method_mutates_and_returns_self():
-    """x.add_(1) returns x, changes it and increments x._version; x.add(1) returns a new tensor and leaves x and its version unchanged."""
+    """`x.add_(1)` returns `x`, changes it and increments `x._version`; `x.add(1)` returns a new tensor and leaves `x` and its version unchanged."""
     x = torch.zeros(3)
     version = x._version
     y = x.add(1)
@@ -93,7 +93,7 @@ def test_apply_visits_children_before_parents():
 
 
 def test_in_place_on_a_leaf_parameter_needs_no_grad():
-    """w.normal_() on a parameter that requires grad raises RuntimeError under autograd, and works inside torch.no_grad(), which nn.init uses."""
+    """`w.normal_()` on a parameter that requires grad raises `RuntimeError` under autograd, and works inside `torch.no_grad()`, which `nn.init` uses."""
     w = nn.Parameter(torch.zeros(3, 3))
     try:
         w.normal_()
@@ -115,7 +115,7 @@ def test_in_place_on_a_leaf_parameter_needs_no_grad():
 
 # %%
 def test_in_place_on_a_saved_tensor_breaks_backward():
-    """After y = x.sigmoid(), y.mul_(2) makes backward raise a version error; y * 2 gives the analytic gradient 2σ(1−σ)."""
+    """After `y = x.sigmoid()`, `y.mul_(2)` makes backward raise a version error; `y * 2` gives the analytic gradient 2σ(1−σ)."""
     x = torch.randn(4, requires_grad=True, generator=torch.Generator().manual_seed(0))
     y = x.sigmoid()
     y.mul_(2)

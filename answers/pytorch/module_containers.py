@@ -70,7 +70,7 @@ for name, module in preorder(net):
 
 # %%
 def test_children_are_the_direct_submodules_of_any_type():
-    """net.children() yields the five direct sub-modules (Conv2d, ReLU, Sequential, ModuleList, BatchNorm1d) in registration order, exactly _modules.values()."""
+    """`net.children()` yields the five direct sub-modules (Conv2d, ReLU, Sequential, ModuleList, BatchNorm1d) in registration order, exactly `_modules.values()`."""
     net = Net()
     assert list(net.children()) == list(net._modules.values())
     assert [type(m).__name__ for m in net.children()] == ["Conv2d", "ReLU", "Sequential", "ModuleList", "BatchNorm1d"]
@@ -78,7 +78,7 @@ def test_children_are_the_direct_submodules_of_any_type():
 
 
 def test_modules_is_a_preorder_walk_starting_with_self():
-    """net.named_modules() equals a pre-order walk of _modules that starts with the model itself, and a module registered twice is yielded once."""
+    """`net.named_modules()` equals a pre-order walk of `_modules` that starts with the model itself, and a module registered twice is yielded once."""
     net = Net()
     assert [(n, m) for n, m in net.named_modules()] == list(preorder(net))
     assert next(iter(net.modules())) is net
@@ -101,7 +101,7 @@ def test_state_dict_is_parameters_plus_persistent_buffers():
 
 
 def test_indexed_bias_is_a_parameter_with_grad_filled_by_backward():
-    """In a Sequential, net[2].bias is an nn.Parameter whose .grad is None before backward and equals the analytic gradient of sum(output) after it."""
+    """In a Sequential, `net[2].bias` is an `nn.Parameter` whose `.grad` is None before backward and equals the analytic gradient of `sum(output)` after it."""
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
     bias = net[2].bias
@@ -114,7 +114,7 @@ def test_indexed_bias_is_a_parameter_with_grad_filled_by_backward():
 
 
 def test_sequential_chains_and_modulelist_only_registers():
-    """nn.Sequential(a, b, c)(x) equals c(b(a(x))); nn.ModuleList([a, b, c]) registers the same parameters but calling it raises NotImplementedError."""
+    """`nn.Sequential(a, b, c)(x)` equals `c(b(a(x)))`; `nn.ModuleList([a, b, c])` registers the same parameters but calling it raises `NotImplementedError`."""
     torch.manual_seed(0)
     layers = [nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1)]
     x = torch.randn(4, 3)

@@ -49,7 +49,7 @@ print("state_dict():", len(tied.state_dict()), "tied vs", len(untied.state_dict(
 
 # %%
 def test_shared_layer_is_one_parameter_under_two_names():
-    """In the tied model net[2].weight is net[4].weight, parameters() yields it once, and state_dict() lists it under both names with one storage."""
+    """In the tied model `net[2].weight is net[4].weight`, `parameters()` yields it once, and `state_dict()` lists it under both names with one storage."""
     tied, untied = tied_and_untied()
     assert tied[2].weight is tied[4].weight
     assert len(list(tied.parameters())) == len(list(untied.parameters())) - 2

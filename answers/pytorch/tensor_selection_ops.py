@@ -84,7 +84,7 @@ def test_masked_select_is_one_dimensional_and_routes_gradient():
 
 
 def test_gather_of_target_log_probs_is_cross_entropy():
-    """log_softmax(logits).gather(1, target[:, None]) equals the loop out[i] = logp[i, target[i]], and minus its mean equals F.cross_entropy."""
+    """`log_softmax(logits).gather(1, target[:, None])` equals the loop `out[i] = logp[i, target[i]]`, and minus its mean equals `F.cross_entropy`."""
     g = torch.Generator().manual_seed(0)
     logits = torch.randn(5, 4, generator=g, dtype=torch.float64)
     target = torch.tensor([3, 0, 1, 3, 2])

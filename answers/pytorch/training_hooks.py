@@ -208,7 +208,7 @@ class ToyNet(nn.Module):
 
 # %%
 def test_forward_hook_captures_the_layer_output():
-    """A forward hook on net[1] records exactly the output of net[:2] on the same input, and after handle.remove() it records nothing more."""
+    """A forward hook on `net[1]` records exactly the output of `net[:2]` on the same input, and after `handle.remove()` it records nothing more."""
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2))
     x = torch.randn(3, 4)

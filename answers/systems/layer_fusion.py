@@ -114,28 +114,25 @@ def test_concat_elimination_writes_branches_in_place():
 
 @pytest.mark.slow
 def test_horizontal_fusion_is_faster():
-    """On a small feature map the stacked 1×1 convolution runs at least 1.5 times faster than the three separate ones (best of 5)."""
+    """On a small feature map the stacked 1×1 convolution runs at least 1.5 times faster than the three separate ones (best of 7 interleaved rounds)."""
     branches = parallel_branches()
     fused = fuse_horizontally(branches)
     x = torch.randn(1, 16, 8, 8)
 
-    def best(fn):
-        times = []
-        for _ in range(5):
-            start = time.perf_counter()
-            for _ in range(20):
-                fn()
-            times.append(time.perf_counter() - start)
-        return min(times)
+    def timed(fn):
+        start = time.perf_counter()
+        for _ in range(20):
+            fn()
+        return time.perf_counter() - start
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # on a busy machine, multi-threaded kernels wait for descheduled threads
     try:
-        with torch.no_grad():
-            ratio = best(lambda: [b(x) for b in branches]) / best(lambda: fused(x))
+        with torch.no_grad():  # interleaved, so that a burst of load on the machine hits both
+            rounds = [(timed(lambda: [b(x) for b in branches]), timed(lambda: fused(x))) for _ in range(7)]
     finally:
         torch.set_num_threads(threads)
-    assert ratio > 1.5
+    assert min(s for s, _ in rounds) / min(f for _, f in rounds) > 1.5
 
 
 # %% [markdown]

@@ -137,7 +137,7 @@ def merged_variance(shards):
 
 
 def test_sum_of_squares_cancels_in_float32():
-    """For float32 data with mean 1e4 and std 1, E[x²] − E[x]² is off by more than 10% of the true variance, while merging per-shard (count, mean, M2) is within 1%."""
+    """For float32 data with mean 1e4 and std 1, `E[x²] − E[x]²` is off by more than 10% of the true variance, while merging per-shard (count, mean, M2) is within 1%."""
     g = torch.Generator().manual_seed(2)
     x = (torch.randn(4096, generator=g, dtype=torch.float64) + 1e4).float()
     expected = x.double().var(correction=0).item()
