@@ -103,6 +103,7 @@ def test_python_threads_use_one_core_at_a_time():
     assert sum(cpu_seconds) / wall < 1.25
 
 
+@pytest.mark.slow
 def test_native_torch_ops_release_the_gil():
     """While another thread runs a torch matmul the main thread's Python loop turns over 10,000 times; while it runs the builtin sum(range(2e6)) it does not turn at all."""
     torch.manual_seed(0)
