@@ -481,8 +481,9 @@ ACCESSES = [accesses_to_count(n) for n in SIZES]
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.loglog(SIZES, SIZES, ":", label="brute force: n nodes visited")
 ax.loglog(SIZES, ACCESSES, "o", markersize=3, label="spines + recursion: child accesses")
-ax.loglog(SIZES, [(n.bit_length()) ** 2 for n in SIZES], "-", label="(floor(log2 n) + 1)^2")
-ax.set_xlabel("n")
+ax.loglog(SIZES, [2 * n.bit_length() ** 2 for n in SIZES], "-", label="bound 2 (floor(log2 n) + 1)^2")
+ax.set_xlabel("n (nodes in the tree)")
+ax.set_ylabel("nodes visited / child accesses")
 ax.legend(fontsize=8)
 fig.tight_layout()
 

@@ -70,9 +70,12 @@ for name, (params, m) in COUNTS.items():
 fig, ax = plt.subplots(figsize=(5, 3.5))
 for name, (params, m) in COUNTS.items():
     ax.scatter(params, m)
-    ax.annotate(name, (params, m), textcoords="offset points", xytext=(4, 4))
+    left = name == "GoogLeNet"  # its label would sit on ResNet-18's
+    ax.annotate(name, (params, m), textcoords="offset points", xytext=(-4 if left else 4, 4),
+                ha="right" if left else "left")
 ax.set_xscale("log")
 ax.set_yscale("log")
+ax.margins(0.12)  # room for the VGG-16 label
 ax.set_xlabel("parameters")
 ax.set_ylabel("MACs per image")
 fig.tight_layout()
