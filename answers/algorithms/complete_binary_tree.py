@@ -196,11 +196,10 @@ checks = {
     "no right w/o left": no_right_without_left,
     "height=floor(log2 n)": has_minimal_height,
 }
-print("| n | shapes | " + " | ".join(checks) + " |")
-print("|---" * (len(checks) + 2) + "|")
+print(f"{'n':>2}  {'shapes':>6}  " + "  ".join(checks))
 for n, shapes in SHAPES.items():
     counts = [sum(map(check, shapes)) for check in checks.values()]
-    print(f"| {n} | {len(shapes)} | " + " | ".join(map(str, counts)) + " |")
+    print(f"{n:>2}  {len(shapes):>6}  " + "  ".join(f"{c:>{len(name)}}" for c, name in zip(counts, checks)))
 
 
 # %% [markdown]

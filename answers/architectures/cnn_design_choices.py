@@ -62,10 +62,9 @@ for name, (builder, shape, year) in NETWORKS.items():
         model = builder()
     COUNTS[name] = (count_parameters(model), macs(model, shape))
 
-print("| network | year | parameters | MACs |")
-print("|---|---|---|---|")
+print(f"{'network':<10}  {'year':>4}  {'parameters':>10}  {'MACs':>8}")
 for name, (params, m) in COUNTS.items():
-    print(f"| {name} | {NETWORKS[name][2]} | {params / 1e6:.2f}M | {m / 1e9:.3f}G |")
+    print(f"{name:<10}  {NETWORKS[name][2]:>4}  {params / 1e6:>9.2f}M  {m / 1e9:>7.3f}G")
 
 fig, ax = plt.subplots(figsize=(5, 3.5))
 for name, (params, m) in COUNTS.items():
