@@ -107,6 +107,7 @@ for ax, (key, model) in zip(axes, (("alexnet", ALEX), ("resnet18", R18))):
         ax.bar([0 + 0.4 * i, 1 + 0.4 * i], [params / 1e6, m / 1e8], width=0.4, label=kind)
     ax.set_xticks([0.2, 1.2], ["parameters (M)", "MACs (100M)"])
     ax.set_title(key)
+    ax.set_ylabel("count (unit under each bar)")
     ax.legend()
 fig.tight_layout()
 
