@@ -66,14 +66,14 @@ ACTIVATIONS = {  # name: (ours, derivative, torch's)
 import matplotlib.pyplot as plt
 
 grid = torch.linspace(-6, 8, 561, dtype=torch.float64)
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+fig, axes = plt.subplots(1, 2, figsize=(11.5, 3.6))
 for name in ("sigmoid", "tanh", "ReLU", "leaky ReLU (0.1)", "ELU", "ReLU6", "softplus", "GELU"):
     ours, derivative, _ = ACTIVATIONS[name]
     axes[0].plot(grid, ours(grid), label=name)
     axes[1].plot(grid, derivative(grid), label=name)
 axes[0].set(title="activation", xlabel="x", ylim=(-1.5, 7))
 axes[1].set(title="derivative", xlabel="x", ylim=(-0.2, 1.3))
-axes[1].legend(fontsize=7, ncol=2)
+axes[1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))  # outside: inside it hid curves
 fig.tight_layout()
 
 # %% [markdown]

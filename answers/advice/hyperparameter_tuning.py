@@ -141,7 +141,7 @@ left.scatter(grid_xy[:, 0], grid_xy[:, 1], marker="s", label="3×3 grid: 3 disti
 left.scatter(random_xy[:, 0], random_xy[:, 1], marker="o", label="9 random: 9 distinct x")
 left.set(xlim=(0, 1), ylim=(0, 1), xlabel="important hyperparameter x", ylabel="irrelevant hyperparameter")
 left.set_title("Same budget, different coverage")
-left.legend(fontsize=7, loc="upper right")
+left.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)  # below: no point hidden
 right.plot(lrs, losses.clamp(max=1e3), label="range test (one run, growing lr)")
 fixed = torch.logspace(-3, 0, 25, dtype=torch.float64)
 right.plot(fixed, [min(gd_final_loss(X, y, lr.item()), 1e3) for lr in fixed], "o", ms=3, label="100 steps at fixed lr")

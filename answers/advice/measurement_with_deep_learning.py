@@ -115,7 +115,7 @@ for contrast, color in ((1.0, "C0"), (0.7, "C3")):
              f"learned {learned_width(profile).item():.2f} px")
     ax.step(x, profile[0], where="mid", color=color, label=label)
 ax.axvspan(25, 35, color="k", alpha=0.08, label="true bar: 10 px")
-ax.set(xlim=(15, 45), xlabel="pixel", ylabel="intensity")
+ax.set(xlim=(15, 45), ylim=(-0.1, 1.45), xlabel="pixel", ylabel="intensity")  # headroom for the legend
 ax.set_title("Same bar, lower contrast: the learned width shrinks")
 ax.legend(fontsize=7, loc="upper right")
 fig.tight_layout()

@@ -196,11 +196,10 @@ checks = {
     "no right w/o left": no_right_without_left,
     "height=floor(log2 n)": has_minimal_height,
 }
-print("| n | shapes | " + " | ".join(checks) + " |")
-print("|---" * (len(checks) + 2) + "|")
+print(f"{'n':>2}  {'shapes':>6}  " + "  ".join(checks))
 for n, shapes in SHAPES.items():
     counts = [sum(map(check, shapes)) for check in checks.values()]
-    print(f"| {n} | {len(shapes)} | " + " | ".join(map(str, counts)) + " |")
+    print(f"{n:>2}  {len(shapes):>6}  " + "  ".join(f"{c:>{len(name)}}" for c, name in zip(counts, checks)))
 
 
 # %% [markdown]
@@ -481,8 +480,9 @@ ACCESSES = [accesses_to_count(n) for n in SIZES]
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.loglog(SIZES, SIZES, ":", label="brute force: n nodes visited")
 ax.loglog(SIZES, ACCESSES, "o", markersize=3, label="spines + recursion: child accesses")
-ax.loglog(SIZES, [(n.bit_length()) ** 2 for n in SIZES], "-", label="(floor(log2 n) + 1)^2")
-ax.set_xlabel("n")
+ax.loglog(SIZES, [2 * n.bit_length() ** 2 for n in SIZES], "-", label="bound 2 (floor(log2 n) + 1)^2")
+ax.set_xlabel("n (nodes in the tree)")
+ax.set_ylabel("nodes visited / child accesses")
 ax.legend(fontsize=8)
 fig.tight_layout()
 

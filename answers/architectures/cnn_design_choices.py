@@ -62,17 +62,19 @@ for name, (builder, shape, year) in NETWORKS.items():
         model = builder()
     COUNTS[name] = (count_parameters(model), macs(model, shape))
 
-print("| network | year | parameters | MACs |")
-print("|---|---|---|---|")
+print(f"{'network':<10}  {'year':>4}  {'parameters':>10}  {'MACs':>8}")
 for name, (params, m) in COUNTS.items():
-    print(f"| {name} | {NETWORKS[name][2]} | {params / 1e6:.2f}M | {m / 1e9:.3f}G |")
+    print(f"{name:<10}  {NETWORKS[name][2]:>4}  {params / 1e6:>9.2f}M  {m / 1e9:>7.3f}G")
 
 fig, ax = plt.subplots(figsize=(5, 3.5))
 for name, (params, m) in COUNTS.items():
     ax.scatter(params, m)
-    ax.annotate(name, (params, m), textcoords="offset points", xytext=(4, 4))
+    left = name == "GoogLeNet"  # its label would sit on ResNet-18's
+    ax.annotate(name, (params, m), textcoords="offset points", xytext=(-4 if left else 4, 4),
+                ha="right" if left else "left")
 ax.set_xscale("log")
 ax.set_yscale("log")
+ax.margins(0.12)  # room for the VGG-16 label
 ax.set_xlabel("parameters")
 ax.set_ylabel("MACs per image")
 fig.tight_layout()

@@ -168,11 +168,10 @@ RESULTS = {name: train_and_test(model, SHIFTED["train"], SHIFTED["test"]) for na
 g = torch.Generator().manual_seed(1)
 WHERE = {"train": make_images(200, (0, 9), g, "position"), "test": make_images(400, (0, 9), g, "position")}
 WHERE_RESULTS = {name: train_and_test(model, WHERE["train"], WHERE["test"]) for name, model in (("cnn", cnn), ("mlp", mlp))}
-print("| task | model | train acc | test acc |")
-print("|---|---|---|---|")
+print(f"{'task':<28}{'model':<7}{'train acc':>9}  {'test acc':>8}")
 for task, results in (("which pattern, new columns", RESULTS), ("left or right half", WHERE_RESULTS)):
     for name, (train_acc, test_acc) in results.items():
-        print(f"| {task} | {name} | {train_acc:.2f} | {test_acc:.2f} |")
+        print(f"{task:<28}{name:<7}{train_acc:>9.2f}  {test_acc:>8.2f}")
 
 
 # %% [markdown]

@@ -94,10 +94,9 @@ CANDIDATES = {
     "inception 3a (256 out)": on_meta(*INCEPTION_3A),
 }
 BUDGET = {name: (weights(m), macs(m)) for name, m in CANDIDATES.items()}
-print("| layer | weights | MACs at 28x28 |")
-print("|---|---|---|")
+print(f"{'layer':<22}{'weights':>10}  {'MACs at 28x28':>13}")
 for name, (w, m) in BUDGET.items():
-    print(f"| {name} | {w:,} | {m / 1e6:.0f}M |")
+    print(f"{name:<22}{w:>10,}  {m / 1e6:>12.0f}M")
 
 fig, ax = plt.subplots(figsize=(6, 2.6))
 ax.barh(list(BUDGET), [w / 1e6 for w, _ in BUDGET.values()])

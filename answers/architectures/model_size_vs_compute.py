@@ -79,11 +79,10 @@ def table(model, macs):
     return rows
 
 
-print("| model | layer | kind | parameters | MACs at 224x224 |")
-print("|---|---|---|---|---|")
+print(f"{'model':<10}{'layer':<14}{'kind':<8}{'parameters':>10}  {'MACs at 224x224':>15}")
 for key, model in (("alexnet", ALEX), ("resnet18", R18)):
     for g, (params, macs, kind) in table(model, MACS[key]).items():
-        print(f"| {key} | {g} | {kind} | {params / 1e6:.2f}M | {macs / 1e6:.0f}M |")
+        print(f"{key:<10}{g:<14}{kind:<8}{params / 1e6:>9.2f}M  {macs / 1e6:>14.0f}M")
 
 # %% [markdown]
 # ## Where the parameters and the compute sit
@@ -108,6 +107,7 @@ for ax, (key, model) in zip(axes, (("alexnet", ALEX), ("resnet18", R18))):
         ax.bar([0 + 0.4 * i, 1 + 0.4 * i], [params / 1e6, m / 1e8], width=0.4, label=kind)
     ax.set_xticks([0.2, 1.2], ["parameters (M)", "MACs (100M)"])
     ax.set_title(key)
+    ax.set_ylabel("count (unit under each bar)")
     ax.legend()
 fig.tight_layout()
 

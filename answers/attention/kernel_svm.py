@@ -96,6 +96,7 @@ ax.contour(gx, gy, f_grid, levels=[0], colors="k")
 ax.scatter(*X_TRAIN.T, c=Y_TRAIN, cmap="coolwarm", s=12)
 ax.scatter(*X_TRAIN[support].T, facecolors="none", edgecolors="k", s=60, label=f"{int(support.sum())} support vectors")
 ax.legend(loc="upper right", fontsize=8)
+ax.set(xlabel="$x_1$", ylabel="$x_2$", title="RBF SVM: decision boundary and margins")
 ax.set_aspect("equal")
 fig.tight_layout()
 

@@ -83,6 +83,8 @@ fig, ax = plt.subplots(figsize=(5, 3.2))
 for name, values in MEASURED.items():
     ax.loglog(LENGTHS, values, "o-", label=name)
 ax.axvline(2 * D, color="grey", linestyle=":", label="n = 2d")
+ax.set_xticks(LENGTHS, [str(n) for n in LENGTHS])
+ax.minorticks_off()
 ax.set_xlabel("sequence length n (d = 64)")
 ax.set_ylabel("MACs per layer")
 ax.legend()

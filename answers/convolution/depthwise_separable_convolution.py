@@ -78,12 +78,13 @@ def costs(in_channels, out_channels, kernel_size, stride, padding, size):
     return (count_weights(standard), count_flops(standard, x)), (count_weights(separable), count_flops(separable, x))
 
 
-print(f"{'C_in':>5}{'C_out':>6}{'k':>3}{'s':>3}  {'weights':>15}  {'FLOPs':>21}  {'ratio':>6}  {'1/C_out+1/k²':>12}")
+print(f"{'C_in':>5}{'C_out':>6}{'k':>3}{'s':>3}  {'weights: standard → separable':>29}  "
+      f"{'FLOPs: standard → separable':>27}  {'ratio':>6}  {'1/C_out+1/k²':>12}")
 for shape in SHAPES:
     (w_std, f_std), (w_sep, f_sep) = costs(*shape)
     c_in, c_out, k, s = shape[:4]
     print(
-        f"{c_in:>5}{c_out:>6}{k:>3}{s:>3}  {w_std:>7}>{w_sep:>7}  {f_std:>10}>{f_sep:>10}"
+        f"{c_in:>5}{c_out:>6}{k:>3}{s:>3}  {w_std:>18,} → {w_sep:>8,}  {f_std:>14,} → {f_sep:>10,}"
         f"  {f_sep / f_std:>6.3f}  {1 / c_out + 1 / k**2:>12.3f}"
     )
 

@@ -91,7 +91,7 @@ for name, theta, shift in (("unweighted, threshold 0.5", plain, 0.0), ("positive
 # toward the negatives, exactly where the unweighted model's boundary lands if its threshold is moved.
 
 # %%
-fig, ax = plt.subplots(figsize=(5, 4.5))
+fig, ax = plt.subplots(figsize=(7.5, 4.5))
 ax.scatter(x[y == 0, 0], x[y == 0, 1], s=3, color="0.7", label="negative (95%)")
 ax.scatter(x[y == 1, 0], x[y == 1, 1], s=8, color="C3", label="positive (5%)")
 line = torch.linspace(-3, 5, 2, dtype=DTYPE)
@@ -99,7 +99,7 @@ for theta, shift, style, label in ((plain, 0.0, "-", "unweighted"), (weighted, 0
                                    (plain, math.log(k), ":", "unweighted, threshold moved by log 19")):
     ax.plot(line, -(theta[0] * line + theta[2] + shift) / theta[1], style, color="k", label=label)
 ax.set(xlim=(-3, 5), ylim=(-3, 5), xlabel="$x_1$", ylabel="$x_2$", title="19:1 imbalance, logistic regression")
-ax.legend(fontsize=7, loc="lower right")
+ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))  # outside: inside it hid points and lines
 fig.tight_layout()
 
 # %% [markdown]

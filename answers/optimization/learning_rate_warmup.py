@@ -101,8 +101,8 @@ def descend(w0, lr, warmup_steps, steps=100):
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
 ax1.plot(torch_schedule(), "o-", markersize=3, label="SequentialLR(LinearLR, CosineAnnealingLR)")
 ax1.plot(closed_form_schedule(), "--", label="closed form")
-ax1.set(xlabel="step", ylabel="learning rate", title="warmup then cosine decay")
-ax1.legend(fontsize=8)
+ax1.set(xlabel="step", ylabel="learning rate", ylim=(0, 0.135), title="warmup then cosine decay")  # legend above the curve
+ax1.legend(fontsize=8, loc="upper right")
 ax2.plot(descend(3.0, 0.5, 20)[:40], "o-", markersize=3, label="η = 0.5 after a 20-step warmup")
 ax2.plot(descend(3.0, 0.5, 0)[:3], "x-", label="η = 0.5 from step 1: 3 → −9 → 351 → …")
 ax2.set(xlabel="step", ylabel="w", ylim=(-10, 10), title=r"$L(w) = (w^2-1)^2/4$ from $w_0 = 3$")

@@ -60,9 +60,9 @@ def receptive_field(model, size=24):
 fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.6))
 for ax, with_pool in zip(axes, (False, True)):
     side, grad = receptive_field(stack(with_pool))
-    ax.imshow((grad > 0).numpy(), cmap="Greys", vmin=0, vmax=1)  # a mask that is all True must still show black
+    ax.imshow((grad.abs() > 0).numpy(), cmap="Greys", vmin=0, vmax=1)  # a mask that is all True must still show black
     ax.set_title(("3 convs" if not with_pool else "conv, 2×2 avg pool, 2 convs") + f": {side}×{side}")
-    ax.axis("off")
+    ax.set(xticks=[], yticks=[], xlabel=f"{grad.shape[-1]}×{grad.shape[-2]} input, black: in the field")  # frame = input
 fig.tight_layout()
 
 # %% [markdown]

@@ -303,9 +303,8 @@ for n in (4, 6, 8):
     exclude = autograd_input_grad(
         lambda t: F.avg_pool2d(t, 3, 1, 1, count_include_pad=False), x_table, ones_table
     ).sum().item()
-    rows.append(f"| {n}x{n} | {n * n} | {include:.3f} | {(3 * n - 2) ** 2 / 9:.3f} | {exclude:.3f} |")
-print("| input | Σ grad out | Σ grad in, include_pad | (3n-2)²/9 | Σ grad in, exclude_pad |")
-print("|---|---|---|---|---|")
+    rows.append(f"{f'{n}x{n}':<7}{n * n:>10}  {include:>22.3f}  {(3 * n - 2) ** 2 / 9:>9.3f}  {exclude:>22.3f}")
+print(f"{'input':<7}{'Σ grad out':>10}  {'Σ grad in, include_pad':>22}  {'(3n-2)²/9':>9}  {'Σ grad in, exclude_pad':>22}")
 print("\n".join(rows))
 
 
