@@ -48,7 +48,9 @@ fig, ax = plt.subplots(figsize=(5, 2.6))
 ax.hist(before.numpy(), bins=60, alpha=0.6, label="default: U(-1/8, 1/8)")
 ax.hist(after.numpy(), bins=60, alpha=0.6, label="after nn.init.normal_(std=0.01)")
 ax.set_xlabel("weight value of net[0]")
-ax.legend(fontsize=8)
+ax.set_ylabel("count")
+ax.set_ylim(top=ax.get_ylim()[1] * 1.35)  # headroom, so the legend clears the tall peak
+ax.legend(fontsize=8, loc="upper right")
 fig.tight_layout()
 
 # %% [markdown]
