@@ -14,7 +14,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from fsrs import Card, Rating, Scheduler, State
+from fsrs import Card, Rating, State
 
 from qed import scheduling
 from qed.store import APPLICATION_ID, SCHEMA_VERSION, Store, StoreError

@@ -52,8 +52,8 @@ def first_card_seconds(db: Path) -> float:
 
 def fill(db: Path, page_ids: list[str], reviews: int, seed: int = 0) -> None:
     """``reviews`` FSRS reviews over the last 120 days, written in one transaction (set-up, not measured)."""
-    from qed.scheduling import card_id, make_scheduler, new_card, now_utc
-    from qed.store import Store
+    from qed.scheduling import make_scheduler, new_card, now_utc
+    from qed.store import INSERT_CARD, INSERT_REVIEW, Store, card_row, review_row
 
     rng = random.Random(seed)
     scheduler = make_scheduler(fuzzing=False)
@@ -70,21 +70,11 @@ def fill(db: Path, page_ids: list[str], reviews: int, seed: int = 0) -> None:
         rating = rng.choices([1, 2, 3, 4], weights=[1, 2, 6, 1])[0]
         card, _ = scheduler.review_card(card, rating, moment)
         cards[page_id] = card
-        rows.append((page_id, card_id(page_id), rating, moment.timestamp(), 4000, before, card.due.timestamp()))
+        rows.append(review_row(page_id, rating, moment, 4000, before, card.due))
     with Store(db) as store:
         store.db.execute("BEGIN")
-        store.db.executemany(
-            "INSERT INTO reviews (page_id, card_id, rating, reviewed_at, duration_ms, state_before, due_after)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-        store.db.executemany(
-            "INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (pid, card_id(pid), c.state.value, c.step, c.stability, c.difficulty, c.due.timestamp(), c.last_review.timestamp())
-                for pid, c in cards.items()
-            ],
-        )
+        store.db.executemany(INSERT_REVIEW, rows)
+        store.db.executemany(INSERT_CARD, [card_row(page_id, card) for page_id, card in cards.items()])
         store.db.execute("COMMIT")
 
 

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from qed.deck import Deck, UsageError, section_titles
-from qed.pages import LEVELS, PageError
+from qed.pages import PageError
 from qed.store import Store, StoreError, default_path
 
 app = typer.Typer(
@@ -111,7 +111,7 @@ def list_(db: DbOption = None, tag: TagOption = None, section: SectionOption = N
     """A table of the questions: id, section, level, title, state, due."""
     from rich.table import Table
 
-    from qed.scheduling import format_due, now_utc
+    from qed.scheduling import format_due, now_utc, state_name
 
     deck = Deck.load()
     pages = deck.select(tag, section, level)
@@ -124,9 +124,8 @@ def list_(db: DbOption = None, tag: TagOption = None, section: SectionOption = N
         table.add_column(column, overflow="fold")
     for page in pages:
         card = cards.get(page.id)
-        state = "new" if card is None else card.state.name.lower()
         due = "—" if card is None else format_due(card.due, now)
-        table.add_row(page.id, titles.get(page.section, page.section), str(page.level), page.title, state, due)
+        table.add_row(page.id, titles.get(page.section, page.section), str(page.level), page.title, state_name(card), due)
     console().print(table)
 
 
@@ -138,12 +137,13 @@ def show(page_id: Annotated[str, typer.Argument(metavar="ID", help="The question
     from rich.markup import escape
 
     from qed.claims import read_claims
-    from qed.deck import terminal_markdown
+    from qed.deck import page_label, terminal_markdown
+    from qed.quiz import print_claims
 
     deck = Deck.load()
     page = deck.get(page_id)
     out = console()
-    out.rule(f"[dim]{page.id} · {section_titles().get(page.section, page.section)} · level {page.level} ({LEVELS[page.level]}) · {', '.join(page.sources)}[/dim]")
+    out.rule(f"[dim]{page.id} · {page_label(page)} · {', '.join(page.sources)}[/dim]")
     out.print(f"[bold]{escape(page.question)}[/bold]")
     for line in page.zh:
         out.print(f"[dim]{escape(line)}[/dim]")
@@ -153,8 +153,7 @@ def show(page_id: Annotated[str, typer.Argument(metavar="ID", help="The question
     for module in deck.module_paths(page):
         claims = read_claims(module)
         out.print(f"\n[bold underline]Claims[/bold underline] ({len(claims)}, {module.relative_to(deck.root)}; run them: qed verify {page.id})")
-        for claim in claims:
-            out.print(f"  • {claim.name}: {escape(claim.doc)}", soft_wrap=True)
+        print_claims(out, claims)
     out.print(f"\n{deck.url(page)}", soft_wrap=True)
 
 

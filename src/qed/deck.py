@@ -97,6 +97,11 @@ def section_titles() -> dict[str, str]:
     return {entry["key"]: entry["title"] for entry in load_sections()}
 
 
+def page_label(page: Page) -> str:
+    """'Convolution · level 2 (onsite)': where a question sits, for card and page headers."""
+    return f"{section_titles().get(page.section, page.section)} · level {page.level} ({LEVELS[page.level]})"
+
+
 _DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
 _INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\s)([^$\n]+?)(?<!\s)\$")
 

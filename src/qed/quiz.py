@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -19,9 +19,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from qed.deck import Deck, section_titles, terminal_markdown
-from qed.pages import LEVELS, Page, load_sections
-from qed.scheduling import RATING_NAMES, RATINGS, format_due, format_interval, new_card, now_utc, preview
+from qed.deck import Deck, page_label, terminal_markdown
+from qed.pages import Page, load_sections
+from qed.scheduling import RATING_NAMES, RATINGS, format_due, format_interval, new_card, now_utc, preview, state_name
 from qed.store import Store
 
 LEARN_AHEAD = timedelta(minutes=20)  # as Anki: learning cards due this soon are shown before the session ends
@@ -72,7 +72,6 @@ class Summary:
     skipped: int = 0
     cram: bool = False
     next_due: tuple[datetime, Page] | None = None
-    ratings: list[tuple[str, int]] = field(default_factory=list)
 
 
 def local_midnight(now: datetime) -> datetime:
@@ -202,16 +201,13 @@ class Session:
             note = f"due {format_due(due, now)}"
         self.summary.reviewed += 1
         self.summary.again += rating == Rating.Again
-        self.summary.ratings.append((page.id, int(rating)))
         self.console.print(f"[bold]{RATING_NAMES[rating]}[/bold] · {note}")
 
     # -- screens -------------------------------------------------------------------------------
     def show_front(self, page: Page, card: Card | None) -> None:
         console = self.console
-        state = "new" if card is None else card.state.name.lower()
         position = self.summary.reviewed + self.summary.skipped + 1
-        left = len(self.queue)
-        title = f"{position} · {state} · {section_titles().get(page.section, page.section)} · level {page.level} ({LEVELS[page.level]}) · {left} left"
+        title = f"{position} · {state_name(card)} · {page_label(page)} · {len(self.queue)} left"
         console.rule(f"[dim]{title}[/dim]")
         english = Text(page.question, style="bold")
         chinese = [Text(line, style="bold" if self.lang == "zh" else "dim") for line in page.zh]
@@ -243,8 +239,7 @@ class Session:
         for module in modules:
             claims = read_claims(module)
             self.console.print(f"[bold]{len(claims)} claims[/bold] in {module.relative_to(self.deck.root)}:")
-            for claim in claims:
-                self.console.print(f"  • {claim.name}: {escape(claim.doc)}", soft_wrap=True)
+            print_claims(self.console, claims)
 
     def run_proof(self, page: Page) -> None:
         from qed.proofs import run_proofs
@@ -257,17 +252,20 @@ class Session:
             outcomes, _ = run_proofs(self.deck.root, modules)
         print_outcomes(self.console, outcomes)
 
-    def nothing_due(self) -> str:
+    def next_due(self) -> tuple[datetime, Page] | None:
+        """The card in scope due soonest, with its due date (None when none was ever rated)."""
         cards = self.store.cards()
-        upcoming = [cards[page.id].due for page in self.pages if page.id in cards]
-        when = f" Next due {format_due(min(upcoming), self.clock())}." if upcoming else ""
+        upcoming = [(cards[page.id].due, page) for page in self.pages if page.id in cards]
+        return min(upcoming, key=lambda item: item[0]) if upcoming else None
+
+    def nothing_due(self) -> str:
+        upcoming = self.next_due()
+        when = f" Next due {format_due(upcoming[0], self.clock())}." if upcoming else ""
         return f"Nothing due now and no new cards left for today (--new {self.new_limit}).{when}"
 
     def finish(self) -> None:
         summary = self.summary
-        cards = self.store.cards()
-        upcoming = [(cards[page.id].due, page) for page in self.pages if page.id in cards]
-        summary.next_due = min(upcoming, key=lambda item: item[0]) if upcoming else None
+        summary.next_due = self.next_due()
         rate = f"{summary.again / summary.reviewed:.0%}" if summary.reviewed else "n/a"
         line = f"Reviewed {summary.reviewed} card{'s' * (summary.reviewed != 1)} · again-rate {rate} ({summary.again} again)"
         if summary.skipped:
@@ -279,6 +277,12 @@ class Session:
             line += " · cram: the schedule was not changed"
         self.console.rule()
         self.console.print(line, soft_wrap=True)
+
+
+def print_claims(console: Console, claims) -> None:
+    """One bullet a claim: its name and its one-sentence docstring."""
+    for claim in claims:
+        console.print(f"  • {claim.name}: {escape(claim.doc)}", soft_wrap=True)
 
 
 def print_outcomes(console: Console, outcomes) -> None:

@@ -11,11 +11,10 @@ import hashlib
 import os
 from datetime import datetime, timedelta, timezone
 
-from fsrs import Card, Rating, Scheduler, State
+from fsrs import Card, Rating, Scheduler
 
 RATINGS = (Rating.Again, Rating.Hard, Rating.Good, Rating.Easy)  # keys 1-4
 RATING_NAMES = {Rating.Again: "Again", Rating.Hard: "Hard", Rating.Good: "Good", Rating.Easy: "Easy"}
-STATE_NAMES = {0: "new", State.Learning: "learning", State.Review: "review", State.Relearning: "relearning"}
 
 
 def card_id(page_id: str) -> int:
@@ -55,6 +54,11 @@ def preview(scheduler: Scheduler, card: Card, now: datetime) -> dict[Rating, tim
         settings["enable_fuzzing"] = False
         scheduler = Scheduler.from_dict(settings)
     return {rating: scheduler.review_card(card, rating, now)[0].due - now for rating in RATINGS}
+
+
+def state_name(card: Card | None) -> str:
+    """'new' for a card never rated, else its FSRS state: 'learning', 'review' or 'relearning'."""
+    return "new" if card is None else card.state.name.lower()
 
 
 def format_interval(delta: timedelta) -> str:

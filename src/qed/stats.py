@@ -83,7 +83,6 @@ def compute(pages: list[Page], store: Store, now: datetime) -> Stats:
 
 def render(stats: Stats, console) -> None:
     from rich.table import Table
-    from rich.text import Text
 
     retention = (
         f"{stats.retention:.1%} of {stats.retention_reviews} mature reviews"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -89,12 +88,24 @@ def _dt(seconds: float | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, timezone.utc)
 
 
-@dataclass(frozen=True)
-class Review:
-    page_id: str
-    rating: int
-    reviewed_at: datetime
-    state_before: int  # 0 new, else fsrs.State value
+INSERT_CARD = "INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+INSERT_REVIEW = (
+    "INSERT INTO reviews (page_id, card_id, rating, reviewed_at, duration_ms, state_before, due_after)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def card_row(page_id: str, card: Card) -> tuple:
+    """A card as a row of ``cards`` (for :data:`INSERT_CARD`)."""
+    return (
+        page_id, card_id(page_id), card.state.value, card.step, card.stability, card.difficulty,
+        _ts(card.due), _ts(card.last_review),
+    )
+
+
+def review_row(page_id: str, rating: int, moment: datetime, duration_ms: int | None, state_before: int, due: datetime) -> tuple:
+    """A rating as a row of ``reviews`` (for :data:`INSERT_REVIEW`)."""
+    return (page_id, card_id(page_id), int(rating), moment.timestamp(), duration_ms, state_before, due.timestamp())
 
 
 class Store:
@@ -238,24 +249,8 @@ class Store:
             card = new_card(page_id, now) if row is None else self._card(row)
             state_before = 0 if row is None else card.state.value
             updated, _ = scheduler.review_card(card, rating, now, duration_ms)
-            db.execute(
-                "INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    page_id,
-                    card_id(page_id),
-                    updated.state.value,
-                    updated.step,
-                    updated.stability,
-                    updated.difficulty,
-                    _ts(updated.due),
-                    _ts(updated.last_review),
-                ),
-            )
-            db.execute(
-                "INSERT INTO reviews (page_id, card_id, rating, reviewed_at, duration_ms, state_before, due_after)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (page_id, card_id(page_id), int(rating), now.timestamp(), duration_ms, state_before, _ts(updated.due)),
-            )
+            db.execute(INSERT_CARD, card_row(page_id, updated))
+            db.execute(INSERT_REVIEW, review_row(page_id, rating, now, duration_ms, state_before, updated.due))
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -264,15 +259,6 @@ class Store:
         return updated
 
     # -- the log -------------------------------------------------------------------------------
-    def reviews(self, since: datetime | None = None) -> list[Review]:
-        query = "SELECT page_id, rating, reviewed_at, state_before FROM reviews"
-        args: tuple = ()
-        if since is not None:
-            query += " WHERE reviewed_at >= ?"
-            args = (since.timestamp(),)
-        rows = self._run(lambda: self.db.execute(query + " ORDER BY reviewed_at", args).fetchall())
-        return [Review(page, rating, _dt(at), before) for page, rating, at, before in rows]
-
     def reviews_per_day(self) -> dict[date, int]:
         """Reviews per local calendar day, counted by SQLite (fast over many thousands of reviews)."""
         query = "SELECT date(reviewed_at, 'unixepoch', 'localtime') AS day, count(*) FROM reviews GROUP BY day"
