@@ -36,6 +36,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from answers._dispatch import DispatchLog
+from answers._distributed import ring_all_reduce
 from answers._models import resnet18
 
 MATMUL_OPS = {"convolution", "addmm", "mm"}
@@ -118,31 +119,13 @@ def test_linalg_results_are_column_major():
 # sends as many, so it becomes the bottleneck.
 
 # %%
-def ring_allreduce(vectors):
-    """Simulate a ring all-reduce; returns (each worker's result, values sent by each worker)."""
-    p = len(vectors)
-    chunks = [list(v.clone().chunk(p)) for v in vectors]  # chunks[worker][chunk]
-    sent = [0] * p
-    for step in range(p - 1):  # reduce-scatter: worker r passes chunk (r - step) to r + 1, which adds it
-        messages = [(r, (r - step) % p, chunks[r][(r - step) % p].clone()) for r in range(p)]
-        for r, c, data in messages:
-            chunks[(r + 1) % p][c] += data
-            sent[r] += data.numel()
-    for step in range(p - 1):  # all-gather: worker r passes its finished chunk (r + 1 - step) to r + 1
-        messages = [(r, (r + 1 - step) % p, chunks[r][(r + 1 - step) % p].clone()) for r in range(p)]
-        for r, c, data in messages:
-            chunks[(r + 1) % p][c] = data
-            sent[r] += data.numel()
-    return [torch.cat(c) for c in chunks], sent
-
-
 def test_ring_allreduce_sums_with_bounded_traffic():
     """For 2, 4 and 8 workers with 24 values each, the ring leaves the exact sum on every worker and each sends 2(p-1)N/p values, under 2N, while a central server would receive (p-1)N."""
     n = 24
     for p in (2, 4, 8):
         g = torch.Generator().manual_seed(p)
         vectors = [torch.randn(n, dtype=torch.float64, generator=g) for _ in range(p)]
-        results, sent = ring_allreduce(vectors)
+        results, sent = ring_all_reduce(vectors)
         expected = torch.stack(vectors).sum(0)
         for result in results:
             torch.testing.assert_close(result, expected, rtol=1e-12, atol=1e-12)

@@ -29,13 +29,13 @@
 # is done on the `meta` device, which has shapes but no data.
 
 # %%
-import time
-
 import matplotlib.pyplot as plt
 import pytest
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
+
+from answers._timing import best_time
 
 LAYERS = {  # name: (channels, groups)
     "conv 1: standard, 256 ch": (256, 1),
@@ -128,23 +128,6 @@ def test_roofline_bounds_on_an_h100():
 # there.
 
 # %%
-def best_time(fn, repeats=5, inner=3):
-    """Best of `repeats` averages of `inner` calls, on one intra-op thread (a busy machine makes multi-threaded
-    kernels wait for descheduled threads, which swamps the effect being measured)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            for _ in range(inner):
-                fn()
-            times.append((time.perf_counter() - start) / inner)
-    finally:
-        torch.set_num_threads(threads)
-    return min(times)
-
-
 @pytest.mark.slow
 def test_depthwise_speed_up_trails_the_flop_ratio():
     """On a 1×64×32×32 input, the depthwise 3×3 convolution does 1/64 of the standard one's FLOPs but runs less than 16 times faster."""
@@ -152,7 +135,7 @@ def test_depthwise_speed_up_trails_the_flop_ratio():
     x = torch.randn(1, 64, 32, 32)
     standard, depthwise = make_layer(64, 1, device="cpu"), make_layer(64, 64, device="cpu")
     with torch.no_grad():
-        speed_up = best_time(lambda: standard(x)) / best_time(lambda: depthwise(x))
+        speed_up = best_time(lambda: standard(x), inner=3) / best_time(lambda: depthwise(x), inner=3)
     assert speed_up < 64 / 4
 
 

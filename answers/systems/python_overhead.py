@@ -27,8 +27,6 @@
 # what time proportional to FLOPs would look like.
 
 # %%
-import time
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -37,17 +35,9 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from answers._dispatch import DispatchLog
+from answers._timing import best_time
 
 
-def best_time(fn, repeats=5, inner=20):
-    """Best of `repeats` averages over `inner` calls, in seconds per call."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(inner):
-            fn()
-        times.append((time.perf_counter() - start) / inner)
-    return min(times)
 
 
 def narrow_mlp(depth=20, width=4):
