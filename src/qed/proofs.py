@@ -65,8 +65,8 @@ def _read_report(report: Path) -> dict[tuple[str, str], tuple[str, str]]:
         for child in case:
             if child.tag in ("failure", "error"):
                 status = FAILED
-                message = (child.get("message") or child.text or "").strip().splitlines()[0:1]
-                message = message[0] if message else ""
+                lines = (child.get("message") or child.text or "").strip().splitlines()
+                message = lines[0] if lines else ""
             elif child.tag == "skipped":
                 status = SKIPPED
         results[(module, name)] = (status, message)
