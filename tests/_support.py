@@ -109,6 +109,7 @@ def make_probe(tmp_path: Path, cell: str = PASSING) -> Path:
     with (ROOT / "mkdocs.yml").open(encoding="utf-8") as handle:
         config = yaml_load(handle)
     config["hooks"] = [str(ROOT / hook) for hook in config["hooks"]]
+    config["theme"]["custom_dir"] = str(ROOT / config["theme"]["custom_dir"])
     for plugin in config["plugins"]:
         if isinstance(plugin, dict) and "search" in plugin:
             plugin["search"]["jieba_dict_user"] = str(ROOT / plugin["search"]["jieba_dict_user"])

@@ -74,7 +74,7 @@ def test_show_prints_question_chinese_answer_explanation_and_claims(deck):
     result = qed("show", "odd-sums")
     assert result.exit_code == 0, result.output
     for text in ("What do the first n odd numbers add up to?", "判断一棵树是否为完全二叉树", "Short answer",
-                 "n^2", "Explanation", "x_i^2", "test_odd_sums_are_squares", "http://127.0.0.1:8000/algorithms/odd-sums/"):
+                 "n^2", "Explanation", "x_i^2", "test_odd_sums_are_squares", "http://127.0.0.1:8000/algorithms/odd-sums.html"):
         assert text in result.output
 
 
@@ -155,7 +155,7 @@ def test_export_anki_writes_notes_with_stable_guids(deck, tmp_path):
     assert (page_id, question, chinese, sources) == (
         "odd-sums", "What do the first n odd numbers add up to?", "判断一棵树是否为完全二叉树", "S2.12")
     assert "\\(n^2\\)" in answer and "<p>" in answer
-    assert address == "http://127.0.0.1:8000/algorithms/odd-sums/"
+    assert address == "http://127.0.0.1:8000/algorithms/odd-sums.html"
     assert set(tags.split()) == {"algorithms", "level-1"}
     deck_ids = {int(key) for key, value in decks.items() if value["name"].startswith("QED")}
 

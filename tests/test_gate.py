@@ -6,6 +6,7 @@ nothing in the repository changes. A hang is stopped by ``QED_TIMEOUT`` (3 s her
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 
@@ -51,6 +52,32 @@ def test_a_sound_proof_passes_every_path(tmp_path):
     assert built.returncode == 0, built.stderr[-2000:]
     page = (project / "site" / MODULE.replace(".py", ".html")).read_text(encoding="utf-8")
     assert "1 passed, 0 failed" in page  # the executed checklist is on the page
+    assert 'id="test_sum_of_first_n_odd_numbers_is_n_squared"' in page  # the anchor the claim lists link to
+    question = (project / "site" / "algorithms" / "gate-probe.html").read_text(encoding="utf-8")
+    assert "All 1 held when this site was built (torch not imported, Python " in question  # the probe imports no torch
+    assert re.search(r'class="qed-held"[^>]*>✔</span> <a href="[^"]*gate_probe\.html#test_sum_of_first_n_odd', question)
+
+
+def test_the_site_lists_only_claims_its_build_ran(tmp_path):
+    """A claim defined after the cell that runs the claims is a test for pytest but never ran for the site: the build stops."""
+    project = probe(tmp_path, PASSING)
+    module = project / MODULE
+    late = '\n\n# %%\ndef test_defined_too_late():\n    """Defined after run_claims, so the notebook never runs it."""\n    assert True\n'
+    module.write_text(module.read_text() + late)
+    result = site_build(project)
+    assert result.returncode == 1
+    assert f"{MODULE}: its execution ran 1 claims, but it defines 2; not run: test_defined_too_late" in result.stderr
+
+
+def test_a_build_that_runs_no_proof_lists_no_claim_as_held(tmp_path):
+    project = probe(tmp_path, PASSING)
+    config = project / "mkdocs.yml"  # make_probe resolved !ENV QED_EXECUTE when it copied the config
+    config.write_text(config.read_text().replace("execute: true", "execute: false"))
+    result = run([str(BIN / "mkdocs"), "build", "--strict"], cwd=project)
+    assert result.returncode == 0, result.stderr[-2000:]
+    question = (project / "site" / "algorithms" / "gate-probe.html").read_text(encoding="utf-8")
+    assert "not listed, because this build did not run the proofs" in question
+    assert "qed-held" not in question and "test_sum_of_first_n_odd_numbers_is_n_squared</code></a>" not in question
 
 
 def test_a_broken_claim_fails_every_path_naming_it(tmp_path):

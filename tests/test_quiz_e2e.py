@@ -62,7 +62,7 @@ def test_a_session_with_every_key(kb):
     child.send("r")
     child.expect_exact("1 passed, 1 failed")
     child.send("o")
-    child.expect_exact("Page: http://127.0.0.1:8000/convolution/broken-proof/")
+    child.expect_exact("Page: http://127.0.0.1:8000/convolution/broken-proof.html")
     child.send("2")  # a rating before the answer is shown is refused
     child.expect_exact("Press Enter to see the answer first.")
     child.send("\r")

@@ -111,3 +111,79 @@ def test_jieba_user_dictionary_keeps_domain_terms_whole():
     ours = jieba.Tokenizer()
     ours.load_userdict(str(ROOT / "src" / "qed" / "data" / "jieba_user.txt"))
     assert set(terms) <= set(ours.cut(sentence))
+
+
+# ------------------------------------------------------------------ generated pages (issue 9)
+
+
+def test_wrong_answers_page_holds_every_entry_once_linking_its_page_and_claims(quick_site, pages):
+    html = (quick_site / "wrong-answers.html").read_text(encoding="utf-8")
+    blocks = re.findall(r'<details class="failure">(.*?)</details>', html, re.DOTALL)
+    assert len(blocks) == sum(len(page.wrong_answers) for page in pages)
+    for page in pages:
+        if page.wrong_answers:
+            assert f'href="{page.src_uri.replace(".md", ".html")}#common-wrong-answers"' in html, page.src_uri
+    titles = [html_text.unescape(re.sub(r"<[^>]+>", "", re.search(r"<summary>(.*?)</summary>", b, re.DOTALL).group(1)))
+              for b in blocks]
+    def words(text):  # the rendered title against its Markdown: only the word characters
+        return re.sub(r"\W", "", text)
+
+    assert [words(t) for t in titles] == [words(w.title) for page in _in_nav_order(pages) for w in page.wrong_answers]
+    for block, wrong in zip(blocks, (w for page in _in_nav_order(pages) for w in page.wrong_answers)):
+        cited = re.findall(r'href="answers/[^"#]+\.html#(test_\w+)"', block)
+        assert cited and cited == wrong.claims, wrong.title
+
+
+def _in_nav_order(pages):
+    from qed.pages import load_sections
+
+    order = {section["key"]: i for i, section in enumerate(load_sections())}
+    return sorted(pages, key=lambda p: (order[p.section], p.level, p.title))
+
+
+def test_a_build_without_execution_lists_no_claim_as_held(quick_site, pages):
+    ledger = (quick_site / "claims.html").read_text(encoding="utf-8")
+    assert "did not run the proofs" in ledger and "qed-held" not in ledger
+    question = (quick_site / pages[0].src_uri.replace(".md", ".html")).read_text(encoding="utf-8")
+    assert "not listed, because this build did not run the proofs" in question and "qed-held" not in question
+
+
+def test_glossary_page_has_an_anchor_per_term_and_links_the_pages_using_it(quick_site, pages):
+    from qed.glossary import load_glossary, pages_using
+
+    terms = load_glossary()
+    html = (quick_site / "glossary.html").read_text(encoding="utf-8")
+    using = pages_using(terms, pages)
+    for term in terms:
+        section = re.search(rf'<h3 id="{term.key}">(.*?)(?=<h3 |</article>)', html, re.DOTALL)
+        assert section, term.key
+        assert html_text.escape(term.zh[0]) in section.group(1)
+        linked = set(re.findall(r'href="([a-z]+/[a-z0-9-]+\.html)"', section.group(1)))
+        assert linked == {p.src_uri.replace(".md", ".html") for p in using[term.key]}, term.key
+
+
+def test_question_pages_end_with_their_glossary_terms_and_wrap_the_answer_for_quiz_mode(quick_site, pages):
+    from qed.glossary import load_glossary, terms_on
+
+    terms = load_glossary()
+    for page in pages:
+        html = (quick_site / page.src_uri.replace(".md", ".html")).read_text(encoding="utf-8")
+        assert html.count('class="qed-answer"') == 1 and html.count('class="qed-quiz-bar"') == 1
+        assert html.index('class="qed-quiz-bar"') < html.index('id="short-answer"') < html.index("qed-terms")
+        keys = re.findall(r'glossary\.html#([a-z0-9-]+)"', html[html.index('class="qed-terms"'):])
+        assert keys == [term.key for term in terms_on(page, terms)], page.src_uri
+
+
+def test_the_question_list_for_random_questions_covers_every_page(quick_site, pages):
+    script = (quick_site / "assets" / "javascripts" / "qed-questions.js").read_text(encoding="utf-8")
+    data = json.loads(script.removeprefix("window.QED_QUESTIONS = ").rstrip().removesuffix(";"))
+    assert sorted(q["url"] for q in data["questions"]) == sorted(p.src_uri.replace(".md", ".html") for p in pages)
+    for question in data["questions"]:
+        assert (quick_site / question["url"]).is_file()
+    random_page = (quick_site / "random.html").read_text(encoding="utf-8")
+    for section in {p.section for p in pages}:
+        assert f'href="random.html?section={section}"' in random_page
+        index = (quick_site / section / "index.html").read_text(encoding="utf-8")
+        assert f'href="../random.html?section={section}"' in index
+    for tag in {t for p in pages for t in p.tags}:
+        assert f'href="random.html?tag={tag}"' in random_page

@@ -4,12 +4,21 @@ A claim is a module-level function ``test_<name>()`` that takes no arguments and
 states the claim in one sentence. pytest collects the same functions from ``answers/``; the
 notebook paths (nbval, the site build) and ``python answers/<section>/<module>.py`` run them through
 :func:`run_claims`, in the last cell of every proof module.
+
+When ``QED_CLAIMS_RECORD`` names a file, :func:`run_claims` also writes there what it ran: each
+claim's name, docstring, outcome and time, with the torch and Python versions. The site build sets it
+for every proof it executes, so a page lists exactly the claims that build ran (``qed.notebooks``).
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
+import json
+import os
+import platform
+import sys
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,6 +26,7 @@ from pathlib import Path
 
 PASS = "✔"
 FAIL = "✘"
+RECORD_ENV = "QED_CLAIMS_RECORD"
 
 
 def claims_in(namespace: Mapping[str, object]) -> list[Callable[[], object]]:
@@ -34,9 +44,11 @@ def run_claims(namespace: Mapping[str, object]) -> None:
     The raise matters: it is what makes nbval and the site build (``allow_errors: false``) fail.
     """
     failed: list[str] = []
+    ran: list[dict] = []
     claims = claims_in(namespace)
     for claim in claims:
         doc = inspect.getdoc(claim) or ""
+        start = time.perf_counter()
         try:
             claim()
         except Exception as error:  # any exception, not only AssertionError, refutes the claim
@@ -46,9 +58,28 @@ def run_claims(namespace: Mapping[str, object]) -> None:
             print(f"    {last}")
         else:
             print(f"{PASS} {claim.__name__}: {doc}")
+        seconds = time.perf_counter() - start
+        ran.append({"name": claim.__name__, "doc": " ".join(doc.split()), "passed": claim.__name__ not in failed,
+                    "seconds": round(seconds, 4)})
     print(f"{len(claims) - len(failed)} passed, {len(failed)} failed")
+    _write_record(ran)
     if failed:
         raise AssertionError(f"{len(failed)} of {len(claims)} claims failed: {', '.join(failed)}")
+
+
+def _write_record(ran: list[dict]) -> None:
+    target = os.environ.get(RECORD_ENV)
+    if not target:
+        return
+    torch = sys.modules.get("torch")
+    record = {
+        "claims": ran,
+        "torch": getattr(torch, "__version__", None),
+        "python": platform.python_version(),
+        "ran_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    with open(target, "w", encoding="utf-8") as handle:
+        json.dump(record, handle)
 
 
 # --- Reading claims without running them (for the site hooks, the tests and the CLI) ---------------

@@ -78,7 +78,7 @@ class Deck:
         return pages
 
     def url(self, page: Page) -> str:
-        return f"{site_url()}{page.section}/{page.slug}/"
+        return f"{site_url()}{page.section}/{page.slug}.html"  # use_directory_urls: false
 
     def module_paths(self, page: Page) -> list[Path]:
         return [self.root / module for module in page.proof_modules]

@@ -5,15 +5,22 @@ What they do, by event:
 - ``on_config``: parse every question page (a bad page stops the build, naming the file and field);
   feed the allowed tags to material's tags plugin; key mkdocs-jupyter's cache on the shared helpers;
   give every executed cell a timeout and make an execution failure name its proof module; execute
-  the proofs missing from the cache in parallel (``qed.notebooks.prerender``, ``QED_JOBS`` at a time).
+  the proofs missing from the cache in parallel (``qed.notebooks.prerender``, ``QED_JOBS`` at a time),
+  and read back what each execution ran: the claims, their outcomes, the torch version. A claim
+  defined in a module but not run by its execution stops the build.
 - ``on_files``: add each proof module ``answers/<section>/<module>.py`` as a page (no symlink, so it
-  works on Windows too); helpers (``_*.py``, ``__init__.py``, ``conftest.py``) are not pages.
+  works on Windows too); helpers (``_*.py``, ``__init__.py``, ``conftest.py``) are not pages. Add
+  ``assets/javascripts/qed-questions.js``, the question list that quiz mode's "random question" reads.
 - ``on_page_markdown``: under a question's H1, its original Chinese titles and level; under
-  ``## Proof``, the claims read from the linked module; the counts, the Sources table and the
-  section overviews at their ``<!-- qed:... -->`` markers.
-- ``on_page_content``: a proof page opens with a link back to the question it proves.
+  ``## Proof``, the claims this build ran, each marked as held; at the end, the glossary terms the
+  page uses; at the ``<!-- qed:... -->`` markers, the generated lists: counts, Sources table, section
+  overviews, claims ledger, wrong answers in circulation, glossary, random-question chooser.
+- ``on_page_content``: a question page's answer (from ``## Short answer`` on) goes in a wrapper that
+  quiz mode hides until a click; a proof page opens with a link back to its question, and each claim's
+  ``def`` line gets an anchor (``#test_name``) that the claim lists link to.
 - ``on_post_page``: the CSS that nbconvert inlines in every notebook page (~600 KB) moves to one
-  shared stylesheet; remote loaders that the notebook template adds (MathJax, Mermaid) are removed.
+  shared stylesheet; remote loaders that the notebook template adds (MathJax, Mermaid) are removed;
+  plots become files under ``assets/plots/`` and dead weight goes (``qed.slim``).
 - ``on_post_build``: the build fails if any page loads anything from another host.
 """
 
@@ -21,9 +28,11 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import logging
 import re
 import shutil
+from collections import Counter
 from pathlib import Path, PurePosixPath
 
 from mkdocs.exceptions import PluginError
@@ -32,10 +41,12 @@ from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
 from qed.claims import is_helper, proof_module_paths, read_claims
+from qed.glossary import GlossaryError, load_glossary, pages_using, terms_on
 from qed.inventory import load_inventory
-from qed.notebooks import error_summary, patch_cell_timeout, prerender
-from qed.pages import LEVELS, PageError, load_pages, load_sections
+from qed.notebooks import claim_records, error_summary, patch_cell_timeout, prerender
+from qed.pages import LEVELS, PageError, allowed_tags, load_pages, load_sections
 from qed.site_check import scan_site
+from qed.slim import slim_proof_page
 
 log = logging.getLogger("mkdocs.plugins.qed")
 
@@ -53,6 +64,10 @@ class _State:
         self.question_of: dict = {}  # proof module path -> the page that links to it
         self.answered_by: dict = {}  # source id -> the page whose `sources` name it
         self.css: dict[str, str] = {}  # digest -> stylesheet extracted from notebook pages
+        self.executed = False  # did this build execute the proofs (mkdocs-jupyter's `execute`)?
+        self.records: dict[str, dict] = {}  # proof module path -> what its execution ran (qed.claims)
+        self.glossary: list = []  # qed.glossary.Term, in glossary order
+        self.term_pages: dict[str, list] = {}  # term key -> the pages that use it
 
 
 S = _State()
@@ -77,6 +92,11 @@ def on_config(config):
     S.question_of = {module: page for page in S.pages for module in page.proof_modules}
     S.answered_by = {sid: page for page in S.pages for sid in page.sources}
     S.css = {}
+    try:
+        S.glossary = load_glossary()
+    except GlossaryError as error:
+        raise PluginError(f"bad glossary: {error}") from None
+    S.term_pages = pages_using(S.glossary, S.pages)
     _allow_tags(config)
     _configure_notebooks(config)
     return config
@@ -105,6 +125,7 @@ def _helpers_digest() -> str:
 
 
 def _configure_notebooks(config):
+    S.executed, S.records = False, {}
     plugin = config.plugins.get("mkdocs-jupyter")
     if plugin is None:
         return
@@ -127,6 +148,10 @@ def _configure_notebooks(config):
                 old.unlink()
     plugin.config["cache_dir"] = str(current)
     _prerender(plugin)
+    records = claim_records([S.root / module for module in S.proofs], plugin.config)
+    S.records = {module: records[S.root / module] for module in S.proofs}
+    S.executed = True
+    _check_records()
 
 
 def _patch_mkdocs_jupyter():
@@ -159,6 +184,21 @@ def _prerender(plugin):
         raise PluginError("; ".join(_failed(module, summary) for module, summary in failures.items()))
 
 
+def _check_records():
+    """Every claim a module defines was run by its execution, and held (else the build stops)."""
+    for module in S.proofs:
+        ran = [claim["name"] for claim in S.records[module]["claims"]]
+        defined = [claim.name for claim in S.claims[module]]
+        if ran != defined:
+            not_run = list((Counter(defined) - Counter(ran)).elements()) or ["(the order differs)"]
+            raise PluginError(
+                f"{module}: its execution ran {len(ran)} claims, but it defines {len(defined)}; not run: {', '.join(not_run)}"
+            )
+        failed = [claim["name"] for claim in S.records[module]["claims"] if not claim["passed"]]
+        if failed:
+            raise PluginError(f"{module}: claims failed while executing: {', '.join(failed)}")
+
+
 # ----------------------------------------------------------------------------------------- files
 
 
@@ -168,7 +208,20 @@ def on_files(files, config):
         files.append(
             File(module, src_dir=str(S.root), dest_dir=config.site_dir, use_directory_urls=config.use_directory_urls)
         )
+    files.append(File.generated(config, "assets/javascripts/qed-questions.js", content=_questions_js()))
     return files
+
+
+def _questions_js() -> str:
+    """The question list for the site's scripts (random question, quiz mode), as a script: it works from disk too."""
+    questions = [
+        {"url": page.src_uri[: -len(".md")] + ".html", "title": page.title, "section": page.section,
+         "tags": page.tags, "level": page.level}
+        for page in sorted(S.pages, key=lambda p: p.src_uri)
+    ]
+    sections = {section["key"]: section["title"] for section in load_sections()}
+    data = json.dumps({"questions": questions, "sections": sections}, ensure_ascii=False, separators=(",", ":"))
+    return f"window.QED_QUESTIONS = {data};\n"
 
 
 # -------------------------------------------------------------------------------------- markdown
@@ -208,23 +261,63 @@ def _decorate_question(markdown: str, question, page, files) -> str:
     end = next((i for i in range(proof + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
     listing = []
     for module in question.proof_modules:
-        claims = S.claims.get(module)
-        if claims is None:
+        if module not in S.claims:
             raise PluginError(f"{page.file.src_uri}: '## Proof' links {module}, which does not exist")
-        listing += ["", f"Claims of [`{module}`]({_link(page, module, files)}), each a test function:", ""]
-        listing += [f"- `{claim.name}`: {claim.doc}" for claim in claims]
+        listing += [""] + _claim_listing(module, page, files)
     lines[end:end] = listing + [""]
+    terms = terms_on(question, S.glossary)
+    if terms:
+        to_glossary = _link(page, "glossary.md", files)
+        links = " · ".join(f"[{term.en} {term.zh[0]}]({to_glossary}#{term.key})" for term in terms)
+        lines += ["", f"Glossary: {links}", "{: .qed-terms }", ""]
     return "\n".join(lines)
 
 
+def _versions(record: dict) -> str:
+    torch = f"torch {record['torch']}" if record["torch"] else "torch not imported"
+    return f"{torch}, Python {record['python']}"
+
+
+def _environment(record: dict) -> str:
+    return f"{_versions(record)}, run {record['ran_at']}"
+
+
+def _claim_listing(module: str, page, files) -> list[str]:
+    """The claims of ``module`` that this build ran, each marked as held; none if it ran nothing."""
+    to_module = _link(page, module, files)
+    head = f"Claims of [`{module}`]({to_module}), each a test function"
+    if not S.executed:  # QED_EXECUTE=false: nothing ran, so nothing is listed as held
+        return [
+            f"{head}: not listed, because this build did not run the proofs (`QED_EXECUTE=false`). "
+            f"Run them with `pytest {module} -v`.",
+        ]
+    record = S.records[module]
+    claims = record["claims"]
+    out = [
+        f"{head}. All {len(claims)} held when this site was built ({_environment(record)}):",
+        "{: .qed-held-note }",
+        "",
+    ]
+    out += [f"- {_HELD} [`{claim['name']}`]({to_module}#{claim['name']}): {claim['doc']}" for claim in claims]
+    return out
+
+
+_HELD = '<span class="qed-held" title="held when this site was built">✔</span>'
+
+
 def _expand(marker: str, page, files) -> str:
-    if marker == "counts":
-        return _counts()
-    if marker == "sources":
-        return _sources_table(page, files)
-    if marker == "section":
-        return _section_overview(page, files)
-    raise PluginError(f"{page.file.src_uri}: unknown marker <!-- qed:{marker} -->")
+    expanders = {
+        "counts": lambda: _counts(page, files),
+        "sources": lambda: _sources_table(page, files),
+        "section": lambda: _section_overview(page, files),
+        "claims-ledger": lambda: _claims_ledger(page, files),
+        "wrong-answers": lambda: _wrong_answers(page, files),
+        "glossary": lambda: _glossary(page, files),
+        "random": lambda: _random_chooser(page, files),
+    }
+    if marker not in expanders:
+        raise PluginError(f"{page.file.src_uri}: unknown marker <!-- qed:{marker} -->")
+    return expanders[marker]()
 
 
 def counts() -> dict[str, int]:
@@ -239,11 +332,18 @@ def counts() -> dict[str, int]:
     }
 
 
-def _counts() -> str:
+def _counts(page, files) -> str:
     c = counts()
+
+    def to(uri: str) -> str:  # the generated pages exist only in the real site, not in test probes
+        return _link(page, uri, files) if files.get_file_from_path(uri) else ""
+
+    labels = [("Questions answered", ""), ("Claims proven", to("claims.md")),
+              ("Wrong answers corrected", to("wrong-answers.md")), ("Source questions answered", to("sources.md"))]
+    head = " | ".join(f"[{label}]({href})" if href else label for label, href in labels)
     return "\n".join(
         [
-            "| Questions answered | Claims proven | Wrong answers corrected | Source questions answered |",
+            f"| {head} |",
             "|---:|---:|---:|---:|",
             f"| {c['questions']} | {c['claims']} | {c['wrong_answers']} | {c['sources_answered']} of {c['sources_total']} |",
         ]
@@ -285,6 +385,155 @@ def _section_overview(page, files) -> str:
     if pending:
         out += ["", f"Source questions of this section not answered yet ({len(pending)}):", ""]
         out += [f"- {q.id}: {_text(q.english)}" for q in pending]
+    if pages:
+        out += ["", f'<a class="qed-random-link" href="{_random_href(page, section=key)}">Random question from this section</a>', ""]
+    return "\n".join(out)
+
+
+def _random_href(page, **query: str) -> str:
+    """A link to the random-question page (a query string mkdocs would not validate, hence raw HTML)."""
+    href = get_relative_url("random.html", page.url)
+    return href + ("?" + "&".join(f"{name}={value}" for name, value in query.items()) if query else "")
+
+
+def _by_section() -> list[tuple[dict, list]]:
+    """(section, its pages by level and title) for every section with pages, in nav order."""
+    out = []
+    for section in load_sections():
+        pages = sorted((p for p in S.pages if p.section == section["key"]), key=lambda p: (p.level, p.title))
+        if pages:
+            out.append((section, pages))
+    return out
+
+
+def _module_of_claim(question, name: str) -> str:
+    for module in question.proof_modules:
+        if any(claim.name == name for claim in S.claims.get(module, [])):
+            return module
+    raise PluginError(f"{question.src_uri}: cites `{name}`, which none of its proof modules defines")
+
+
+def _claims_ledger(page, files) -> str:
+    total = sum(len(S.claims[m]) for q in S.pages for m in q.proof_modules)
+    if not S.executed:
+        return (
+            f"*This build did not run the proofs (`QED_EXECUTE=false`), so its {total} claims are not listed "
+            "as held. Build with execution (`make serve`, `mkdocs build`) or run `pytest answers/ -v`.*"
+        )
+    environments = sorted({_versions(record) for record in S.records.values()})
+    out = [
+        f"**{total} claims** in {len(S.records)} proof modules, every one run by this build and held "
+        f"({'; '.join(environments)}). Each links to its `def` in the executed proof.",
+        "",
+        "| Section | Questions | Claims |",
+        "|---|---:|---:|",
+    ]
+    grouped = _by_section()
+    for section, pages in grouped:
+        n = sum(len(S.records[m]["claims"]) for q in pages for m in q.proof_modules)
+        out.append(f"| [{section['title']}](#{section['key']}) | {len(pages)} | {n} |")
+    for section, pages in grouped:
+        n = sum(len(S.records[m]["claims"]) for q in pages for m in q.proof_modules)
+        out += ["", f"## {section['title']} {{#{section['key']}}}", "", f"{n} claims on {len(pages)} questions.", ""]
+        for question in pages:
+            out += [f"### [{question.title}]({_link(page, question.src_uri, files)})", ""]
+            for module in question.proof_modules:
+                record, to_module = S.records[module], _link(page, module, files)
+                out += [f"[`{module}`]({to_module}): {len(record['claims'])} claims, run {record['ran_at']}", ""]
+                out += [f"- {_HELD} [`{c['name']}`]({to_module}#{c['name']}): {c['doc']}" for c in record["claims"]]
+                out.append("")
+    return "\n".join(out)
+
+
+_MD_LINK = re.compile(r"\]\(([^)\s#]+)(#[^)\s]*)?\)")
+
+
+def _wrong_answers(page, files) -> str:
+    grouped = _by_section()
+    total = sum(len(q.wrong_answers) for _, pages in grouped for q in pages)
+    out = [
+        f"**{total} wrong answers** in circulation, from {sum(1 for _, ps in grouped for q in ps if q.wrong_answers)} "
+        "questions. Each says where it was said, what is true instead, and which claim of the proof refutes it.",
+        "",
+        "| Section | Wrong answers |",
+        "|---|---:|",
+    ]
+    out += [
+        f"| [{section['title']}](#{section['key']}) | {sum(len(q.wrong_answers) for q in pages)} |"
+        for section, pages in grouped
+    ]
+    for section, pages in grouped:
+        n = sum(len(q.wrong_answers) for q in pages)
+        if not n:
+            continue
+        out += ["", f"## {section['title']} {{#{section['key']}}}", ""]
+        for question in pages:
+            if not question.wrong_answers:
+                continue
+            to_question = _link(page, question.src_uri, files)
+            out += [f"### [{question.title}]({to_question}#common-wrong-answers)", ""]
+            for wrong in question.wrong_answers:
+                body = _rebase_links(wrong.body, question, page, files)
+                body = _CLAIM.sub(lambda m: _claim_link(question, m.group(1), page, files), body)
+                out.append(f'??? failure "{wrong.title}"')
+                out += [f"    {line}" if line.strip() else "" for line in body.split("\n")]
+                out.append("")
+    return "\n".join(out)
+
+
+_CLAIM = re.compile(r"`(test_\w+)`")
+
+
+def _claim_link(question, name: str, page, files) -> str:
+    module = _module_of_claim(question, name)
+    return f"[`{name}`]({_link(page, module, files)}#{name})"
+
+
+def _rebase_links(markdown: str, question, page, files) -> str:
+    """Relative links written on ``question`` rewritten for ``page`` (another folder)."""
+    base = PurePosixPath(question.src_uri).parent
+
+    def rebase(match):
+        target, anchor = match.group(1), match.group(2) or ""
+        if "://" in target or target.startswith(("/", "mailto:")):
+            return match.group(0)
+        parts = []
+        for part in (base / target).parts:
+            if part == "..":
+                parts.pop()
+            elif part != ".":
+                parts.append(part)
+        return f"]({_link(page, '/'.join(parts), files)}{anchor})"
+
+    return _MD_LINK.sub(rebase, markdown)
+
+
+def _glossary(page, files) -> str:
+    out = [
+        f"{len(S.glossary)} terms of the field, English and Chinese, each with the questions that use it. "
+        "Search finds a term in either language.",
+        "",
+    ]
+    for term in S.glossary:
+        pages = S.term_pages.get(term.key, [])
+        out += [f"### {term.en} · {term.zh[0]} {{#{term.key}}}", ""]
+        forms = [*term.zh[1:], *(m for m in term.match if m.lower() != term.en.lower())]
+        if forms:
+            out += [f"Also: {' · '.join(forms)}", "{: .qed-forms }", ""]
+        out += [term.definition, ""]
+        if pages:
+            links = ", ".join(f"[{q.title}]({_link(page, q.src_uri, files)})" for q in sorted(pages, key=lambda q: q.title))
+            out += [f"Used in: {links}", "{: .qed-used-in }", ""]
+    return "\n".join(out)
+
+
+def _random_chooser(page, files) -> str:
+    out = [f'- <a class="qed-random-link" href="{_random_href(page, pick="any")}">Any question</a> ({len(S.pages)})']
+    for section, pages in _by_section():
+        out.append(f'- <a href="{_random_href(page, section=section["key"])}">{section["title"]}</a> ({len(pages)})')
+    out += ["", "By tag:", ""]
+    tagged = {tag: sum(tag in q.tags for q in S.pages) for tag in sorted(allowed_tags())}
+    out.append(" · ".join(f'<a href="{_random_href(page, tag=tag)}">{tag}</a> ({n})' for tag, n in tagged.items() if n))
     return "\n".join(out)
 
 
@@ -292,8 +541,11 @@ def _section_overview(page, files) -> str:
 
 
 def on_page_content(page_html, page, config, files):
+    if page.file.src_uri in S.by_src_uri:
+        return _wrap_answer(page_html, page)
     if page.file.src_uri not in S.proofs:
         return page_html
+    page_html = _anchor_claims(page_html, page)
     question = S.question_of.get(page.file.src_uri)
     if question is None:
         return page_html
@@ -305,6 +557,37 @@ def on_page_content(page_html, page, config, files):
         f'Run it yourself: <code>pytest {module} -v</code> · <a href="{name}" download>download {name}</a></p>'
     )
     return back + page_html
+
+
+def _wrap_answer(page_html: str, page) -> str:
+    """From ``## Short answer`` on, the page is the answer: quiz mode (qed.js) hides it until a click."""
+    start = page_html.find('<h2 id="short-answer"')
+    if start < 0:
+        raise PluginError(f"{page.file.src_uri}: no '## Short answer' heading in the rendered page")
+    bar = (
+        '<div class="qed-quiz-bar"><button type="button" class="md-button md-button--primary qed-reveal">'
+        "Show the answer</button></div>"
+    )
+    return f'{page_html[:start]}{bar}<div class="qed-answer">{page_html[start:]}</div>'
+
+
+# A claim's `def` line in a highlighted code cell: def, whitespace (maybe its own span), the name.
+_DEF = re.compile(r'(<span class="k">def</span>(?:<span class="w">\s+</span>|\s+))<span class="nf">(test_\w+)</span>')
+
+
+def _anchor_claims(page_html: str, page) -> str:
+    """Each claim's ``def`` gets an anchor ``#test_name``; every claim of the module must get one."""
+    found = []
+
+    def anchor(match):
+        found.append(match.group(2))
+        return f'<span class="qed-claim-anchor" id="{match.group(2)}"></span>{match.group(0)}'
+
+    page_html = _DEF.sub(anchor, page_html)
+    missing = [claim.name for claim in S.claims[page.file.src_uri] if claim.name not in found]
+    if missing:
+        raise PluginError(f"{page.file.src_uri}: no def line found on the page for {', '.join(missing)}")
+    return page_html
 
 
 _STYLE = re.compile(r'<style type="text/css">(.*?)</style>', re.DOTALL)
@@ -329,7 +612,17 @@ def on_post_page(output, page, config):
         return f'<link rel="stylesheet" href="{href}">'
 
     output = _STYLE.sub(extract, output)
-    return _REMOTE_SCRIPTS.sub("", output)
+    output = _REMOTE_SCRIPTS.sub("", output)
+    # Plots become files, unstyled highlighting spans and the copy widgets' hidden sources go (qed.slim).
+    try:
+        output, images = slim_proof_page(output, lambda name: get_relative_url(f"assets/plots/{name}", page.url))
+    except ValueError as error:
+        raise PluginError(f"{page.file.src_uri}: {error}") from None
+    for name, data in images.items():
+        target = Path(config.site_dir) / "assets" / "plots" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return output
 
 
 def on_post_build(config):

@@ -7,6 +7,8 @@
 - For the site: :func:`prerender` executes the proofs that mkdocs-jupyter's cache lacks, several at
   a time, and writes them into that cache in its own format; mkdocs-jupyter then renders each page
   from the cache. It executes one notebook at a time otherwise, which dominates a cold build.
+  Each cache entry also keeps the record of the claims that execution ran (``qed.claims``), which
+  :func:`claim_records` reads back for the pages.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import jupytext
 
-from qed.claims import proof_module_paths
+from qed.claims import RECORD_ENV, proof_module_paths
 
 
 def convert_all(answers_dir: Path, out_dir: Path) -> list[Path]:
@@ -81,31 +84,59 @@ def _render(job: tuple[str, dict, int, str]) -> str | None:
 
     path, options, toc_depth, cache_path = job
     patch_cell_timeout()
-    try:
-        body = convert.nb2html(path, execute=True, **options)
-    except Exception as error:  # CellExecutionError, CellTimeoutError, DeadKernelError, ...
-        return error_summary(error)
+    with tempfile.TemporaryDirectory(prefix="qed-claims-") as scratch:
+        record_path = Path(scratch) / "record.json"
+        previous = os.environ.get(RECORD_ENV)
+        os.environ[RECORD_ENV] = str(record_path)  # the kernel inherits it; run_claims writes there
+        try:
+            body = convert.nb2html(path, execute=True, **options)
+        except Exception as error:  # CellExecutionError, CellTimeoutError, DeadKernelError, ...
+            return error_summary(error)
+        finally:
+            if previous is None:
+                os.environ.pop(RECORD_ENV, None)
+            else:
+                os.environ[RECORD_ENV] = previous
+        if not record_path.exists():
+            return "its last cell did not run the claims (run_claims(globals()) under if __name__ == '__main__')"
+        record = json.loads(record_path.read_text(encoding="utf-8"))
     toc_tokens, title = _get_nb_toc_tokens(path, toc_depth)
     target = Path(cache_path)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part")
-    partial.write_text(json.dumps({"content": body, "toc_tokens": toc_tokens, "title": title}), encoding="utf-8")
+    entry = {"content": body, "toc_tokens": toc_tokens, "title": title, "qed_claims": record}
+    partial.write_text(json.dumps(entry), encoding="utf-8")
     partial.replace(target)  # never a half-written cache entry
     return None
 
 
+def _cache_path(module: Path, plugin_config) -> Path:
+    from mkdocs_jupyter.plugin import _compute_cache_key, _get_cache_path
+
+    return _get_cache_path(plugin_config["cache_dir"], _compute_cache_key(str(module), plugin_config, True))
+
+
+def _record(cache_path: Path) -> dict | None:
+    """The claims record kept in a cache entry; None for a missing or foreign entry."""
+    try:
+        return json.loads(cache_path.read_text(encoding="utf-8"))["qed_claims"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def prerender(modules: list[Path], plugin_config, jobs: int | None = None) -> dict[Path, str]:
-    """Fill mkdocs-jupyter's cache for ``modules``, ``jobs`` at a time; return {module: error} for failures."""
+    """Fill mkdocs-jupyter's cache for ``modules``, ``jobs`` at a time; return {module: error} for failures.
+
+    An entry without a claims record (written by mkdocs-jupyter itself) is executed again.
+    """
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
-
-    from mkdocs_jupyter.plugin import _compute_cache_key, _get_cache_path
 
     options = {name: plugin_config[name] for name in NB2HTML_OPTIONS}
     todo = []
     for module in modules:
-        cache_path = _get_cache_path(plugin_config["cache_dir"], _compute_cache_key(str(module), plugin_config, True))
-        if not cache_path.exists():
+        cache_path = _cache_path(module, plugin_config)
+        if _record(cache_path) is None:
             todo.append((module, (str(module), options, plugin_config["toc_depth"], str(cache_path))))
     if not todo:
         return {}
@@ -116,6 +147,17 @@ def prerender(modules: list[Path], plugin_config, jobs: int | None = None) -> di
         with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=get_context("spawn")) as pool:
             results = list(pool.map(_render, [job for _, job in todo]))
     return {module: error for (module, _), error in zip(todo, results) if error}
+
+
+def claim_records(modules: list[Path], plugin_config) -> dict[Path, dict]:
+    """What each module's execution for this site ran: {module: record}, after :func:`prerender`."""
+    records = {}
+    for module in modules:
+        record = _record(_cache_path(module, plugin_config))
+        if record is None:
+            raise LookupError(f"{module}: no executed output in the cache after prerender")
+        records[module] = record
+    return records
 
 
 def main(argv: list[str]) -> int:
