@@ -38,10 +38,16 @@ CHROMIUM_ARGS = [
 ]
 
 
+NO_BROWSER = (
+    None if Path(CHROMIUM).is_file()
+    else f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium) or set QED_CHROMIUM"
+)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium (apt-get install chromium) or set QED_CHROMIUM")
+    if NO_BROWSER:
+        pytest.skip(NO_BROWSER)
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS}
 
 

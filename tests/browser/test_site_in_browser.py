@@ -12,7 +12,10 @@ import pytest
 from playwright.sync_api import expect
 
 from qed.pages import load_pages
-from tests.browser.conftest import ROOT, screenshot
+from tests.browser.conftest import NO_BROWSER, ROOT, screenshot
+
+if NO_BROWSER:  # one line in the summary for the whole module
+    pytest.skip(NO_BROWSER, allow_module_level=True)
 
 QUESTION = "convolution/receptive-field.html"
 PROOF = "answers/convolution/receptive_field.html"
