@@ -160,7 +160,7 @@
 
     const scope = parseScope((storage("session") && storage("session").getItem(SCOPE_KEY)) || "")
     const next = document.createElement("a")
-    next.className = "md-button qed-next"
+    next.className = "md-button md-button--primary qed-next"  // filled: the outlined button is dark indigo on slate's dark grey
     next.textContent = "Next random question" + (scopeText(scope) ? " (" + (scope.section ? (window.QED_QUESTIONS.sections[scope.section] || scope.section) : "#" + scope.tag) + ")" : "")
     next.href = new URL("random.html?" + (scopeText(scope) || "pick=any"), siteBase()).href
     answer.append(next)
