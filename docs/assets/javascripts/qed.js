@@ -113,18 +113,54 @@
     setQuiz(quizOn())
   }
 
+  function reveal(answer, bar) {
+    answer.classList.add("qed-revealed")
+    bar.classList.add("qed-revealed")
+  }
+
+  // The element a fragment names, if it sits in an answer quiz mode still hides.
+  function hiddenTarget(hash, answer) {
+    if (!hash || hash.length < 2 || answer.classList.contains("qed-revealed") || !quizOn()) return null
+    let id = hash.slice(1)
+    try { id = decodeURIComponent(id) } catch (e) { /* keep it raw */ }
+    const target = document.getElementById(id)
+    return target && answer.contains(target) ? target : null
+  }
+
   function wireAnswer() {
     const bar = document.querySelector(".qed-quiz-bar")
     const answer = document.querySelector(".qed-answer")
     if (!bar || !answer) return
     bar.querySelector(".qed-reveal").addEventListener("click", () => {
-      answer.classList.add("qed-revealed")
-      bar.classList.add("qed-revealed")
-      answer.querySelector("h2") && answer.querySelector("h2").scrollIntoView({ block: "nearest" })
+      reveal(answer, bar)
+      // The button is gone: focus moves to the answer's first heading, so the keyboard goes on from there.
+      const heading = answer.querySelector("h2")
+      if (heading) {
+        heading.tabIndex = -1
+        heading.focus({ preventScroll: true })
+        heading.scrollIntoView({ block: "nearest" })
+      }
     })
+
+    // A link or address that names something inside the hidden answer (the table of contents,
+    // page.html#common-wrong-answers) is a request to see it: reveal, then let the browser scroll.
+    const followHash = () => {
+      const target = hiddenTarget(window.location.hash, answer)
+      if (!target) return
+      reveal(answer, bar)
+      target.scrollIntoView()
+    }
+    document.addEventListener("click", event => {
+      const link = event.target.closest && event.target.closest("a[href*='#']")
+      if (!link || link.origin !== window.location.origin || link.pathname !== window.location.pathname) return
+      if (hiddenTarget(link.hash, answer)) reveal(answer, bar)  // before the browser looks for the target
+    }, true)
+    window.addEventListener("hashchange", followHash)
+    followHash()
+
     const scope = parseScope((storage("session") && storage("session").getItem(SCOPE_KEY)) || "")
     const next = document.createElement("a")
-    next.className = "md-button qed-next"
+    next.className = "md-button md-button--primary qed-next"  // filled: the outlined button is dark indigo on slate's dark grey
     next.textContent = "Next random question" + (scopeText(scope) ? " (" + (scope.section ? (window.QED_QUESTIONS.sections[scope.section] || scope.section) : "#" + scope.tag) + ")" : "")
     next.href = new URL("random.html?" + (scopeText(scope) || "pick=any"), siteBase()).href
     answer.append(next)
@@ -134,14 +170,16 @@
 
   function addCopyButtons() {
     document.querySelectorAll(".jp-CodeCell .highlight-ipynb > pre").forEach((pre, i) => {
-      if (pre.parentElement.querySelector(".md-clipboard")) return
+      // The button goes on the cell's frame, not on the box that scrolls sideways: it stays in the corner.
+      const frame = pre.closest(".CodeMirror") || pre.parentElement
+      if (frame.querySelector(".md-clipboard")) return
       pre.id = pre.id || "qed-cell-" + (i + 1)
       const button = document.createElement("button")
       button.className = "md-clipboard md-icon"
       button.title = "Copy to clipboard"
       button.setAttribute("data-clipboard-target", "#" + pre.id)
-      pre.parentElement.classList.add("qed-copyable")
-      pre.parentElement.prepend(button)
+      frame.classList.add("qed-copyable")
+      frame.prepend(button)
     })
   }
 
