@@ -202,7 +202,7 @@ def test_stacked_3x3_convs_see_5x5_then_7x7():
 
 
 def test_recursion_matches_autograd():
-    """The recursion r_l = r_{l-1} + d_l (k_l - 1) prod(strides before l) equals the autograd span on stacks mixing stride, dilation, 1×1 and pooling."""
+    """The recursion rₗ = rₗ₋₁ + dₗ(kₗ − 1)·(product of the strides before l) equals the autograd span on stacks mixing stride, dilation, 1×1 and pooling."""
     for name, model in STACKS.items():
         assert receptive_field_by_formula(model) == receptive_field_by_autograd(model), name
 
@@ -432,7 +432,7 @@ def test_equal_dilations_leave_holes():
 
 
 def test_dilation_rates_leave_no_holes_iff_each_is_at_most_the_field_before_it():
-    """A stack of 3×3 layers reaches every pixel of its window exactly when, with the rates sorted, each rate is at most the field of the layers before it (d_l ≤ r_{l-1} = 1 + 2(d_1 + ... + d_{l-1})), on all 584 schedules of one to three rates from 1 to 8."""
+    """A stack of 3×3 layers reaches every pixel of its window exactly when, with the rates sorted, each rate is at most the field of the layers before it (dₗ ≤ rₗ₋₁ = 1 + 2(d₁ + … + dₗ₋₁)), on all 584 schedules of one to three rates from 1 to 8."""
 
     def rule(dilations):
         field = 1

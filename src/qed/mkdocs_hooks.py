@@ -16,11 +16,11 @@ What they do, by event:
   page uses; at the ``<!-- qed:... -->`` markers, the generated lists: counts, Sources table, section
   overviews, claims ledger, wrong answers in circulation, glossary, random-question chooser.
 - ``on_page_content``: a question page's answer (from ``## Short answer`` on) goes in a wrapper that
-  quiz mode hides until a click; a proof page opens with a link back to its question, and each claim's
-  ``def`` line gets an anchor (``#test_name``) that the claim lists link to.
+  quiz mode hides until a click; a proof page opens with a link back to its question, each claim's
+  ``def`` line gets an anchor (``#test_name``) that the claim lists link to, plots become files under
+  ``assets/plots/`` and dead weight goes (``qed.slim``), before the search plugin indexes the page.
 - ``on_post_page``: the CSS that nbconvert inlines in every notebook page (~600 KB) moves to one
-  shared stylesheet; remote loaders that the notebook template adds (MathJax, Mermaid) are removed;
-  plots become files under ``assets/plots/`` and dead weight goes (``qed.slim``).
+  shared stylesheet; remote loaders that the notebook template adds (MathJax, Mermaid) are removed.
 - ``on_post_build``: the build fails if any page loads anything from another host.
 """
 
@@ -379,14 +379,14 @@ def _section_overview(page, files) -> str:
         raise PluginError(f"{page.file.src_uri}: <!-- qed:section --> outside a section folder")
     pages = sorted((p for p in S.pages if p.section == key), key=lambda p: (p.level, p.title))
     out = ["| Question | Level | Sources |", "|---|:-:|---|"] if pages else ["*No question answered here yet.*"]
+    if pages:
+        out[:0] = [f'<a class="qed-random-link" href="{_random_href(page, section=key)}">Random question from this section</a>', ""]
     for p in pages:
         out.append(f"| [{p.question}]({_link(page, p.src_uri, files)}) | {p.level} | {', '.join(p.sources)} |")
     pending = [q for q in load_inventory().values() if q.section in section["inventory"] and q.id not in S.answered_by]
     if pending:
         out += ["", f"Source questions of this section not answered yet ({len(pending)}):", ""]
         out += [f"- {q.id}: {_text(q.english)}" for q in pending]
-    if pages:
-        out += ["", f'<a class="qed-random-link" href="{_random_href(page, section=key)}">Random question from this section</a>', ""]
     return "\n".join(out)
 
 
@@ -420,10 +420,12 @@ def _claims_ledger(page, files) -> str:
             f"*This build did not run the proofs (`QED_EXECUTE=false`), so its {total} claims are not listed "
             "as held. Build with execution (`make serve`, `mkdocs build`) or run `pytest answers/ -v`.*"
         )
-    environments = sorted({_versions(record) for record in S.records.values()})
+    versions = sorted({_versions(record) for record in S.records.values() if record["torch"]})
+    without_torch = sum(1 for record in S.records.values() if not record["torch"])
+    environment = "; ".join(versions) + (f"; {without_torch} of the modules do not import torch" if without_torch else "")
     out = [
         f"**{total} claims** in {len(S.records)} proof modules, every one run by this build and held "
-        f"({'; '.join(environments)}). Each links to its `def` in the executed proof.",
+        f"({environment}). Each links to its `def` in the executed proof.",
         "",
         "| Section | Questions | Claims |",
         "|---|---:|---:|",
@@ -510,8 +512,7 @@ def _rebase_links(markdown: str, question, page, files) -> str:
 
 def _glossary(page, files) -> str:
     out = [
-        f"{len(S.glossary)} terms of the field, English and Chinese, each with the questions that use it. "
-        "Search finds a term in either language.",
+        f"{len(S.glossary)} terms, each with its other names and the questions that use it.",
         "",
     ]
     for term in S.glossary:
@@ -546,6 +547,7 @@ def on_page_content(page_html, page, config, files):
     if page.file.src_uri not in S.proofs:
         return page_html
     page_html = _anchor_claims(page_html, page)
+    page_html = _slim(page_html, page, config)
     question = S.question_of.get(page.file.src_uri)
     if question is None:
         return page_html
@@ -569,6 +571,26 @@ def _wrap_answer(page_html: str, page) -> str:
         "Show the answer</button></div>"
     )
     return f'{page_html[:start]}{bar}<div class="qed-answer">{page_html[start:]}</div>'
+
+
+# The "In [n]:" / "Out[n]:" prompts: shown beside the cells, kept out of the search index.
+_PROMPT = re.compile(r'<div class="(jp-(?:In|Out)putPrompt)')
+
+
+def _slim(page_html: str, page, config) -> str:
+    """Plots become files under assets/plots/, unstyled highlighting spans and the copy widgets go (qed.slim).
+
+    Done on the content, before the search plugin reads it, so the index holds none of it either.
+    """
+    try:
+        page_html, images = slim_proof_page(page_html, lambda name: get_relative_url(f"assets/plots/{name}", page.url))
+    except ValueError as error:
+        raise PluginError(f"{page.file.src_uri}: {error}") from None
+    for name, data in images.items():
+        target = Path(config.site_dir) / "assets" / "plots" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return _PROMPT.sub(r'<div data-search-exclude class="\1', page_html)
 
 
 # A claim's `def` line in a highlighted code cell: def, whitespace (maybe its own span), the name.
@@ -612,17 +634,7 @@ def on_post_page(output, page, config):
         return f'<link rel="stylesheet" href="{href}">'
 
     output = _STYLE.sub(extract, output)
-    output = _REMOTE_SCRIPTS.sub("", output)
-    # Plots become files, unstyled highlighting spans and the copy widgets' hidden sources go (qed.slim).
-    try:
-        output, images = slim_proof_page(output, lambda name: get_relative_url(f"assets/plots/{name}", page.url))
-    except ValueError as error:
-        raise PluginError(f"{page.file.src_uri}: {error}") from None
-    for name, data in images.items():
-        target = Path(config.site_dir) / "assets" / "plots" / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    return output
+    return _REMOTE_SCRIPTS.sub("", output)
 
 
 def on_post_build(config):

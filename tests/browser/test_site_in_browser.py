@@ -84,7 +84,7 @@ VISIBLE_PROSE = """() => {
 }"""
 
 
-@pytest.mark.parametrize("path", [QUESTION, OTHER_QUESTION, PROOF, "claims.html", "wrong-answers.html"])
+@pytest.mark.parametrize("path", [QUESTION, OTHER_QUESTION, PROOF, "wrong-answers.html", "answers/normalization/batch_norm.html"])
 def test_math_is_rendered_by_katex(site, path):
     """Every formula becomes KaTeX markup: no raw $...$ or \\( \\) is left in the prose."""
     page = site(path)
@@ -157,6 +157,21 @@ def test_quiz_mode_hides_answers_until_clicked_and_is_remembered(site):
     expect(page.locator(".qed-answer")).to_be_visible()
     site(QUESTION)
     expect(page.locator(".qed-answer")).to_be_visible()
+
+
+def test_a_link_into_a_hidden_answer_reveals_it(site):
+    """With quiz mode on, an address that targets something inside the answer shows the answer."""
+    page = site(QUESTION)
+    page.locator(".qed-quiz-toggle").click()
+    expect(page.locator(".qed-answer")).to_be_hidden()
+    site(OTHER_QUESTION)  # a real navigation: goto with only a new #fragment stays on the document
+    site(QUESTION + "#common-wrong-answers")
+    expect(page.locator("#common-wrong-answers")).to_be_visible()
+    site(QUESTION)
+    expect(page.locator(".qed-answer")).to_be_hidden()
+    page.locator(".md-sidebar--secondary a[href='#proof']").click()  # the table of contents
+    expect(page.locator("#proof")).to_be_in_viewport()
+    page.locator(".qed-quiz-toggle").click()
 
 
 def test_random_question_within_a_section_and_a_tag(site):
