@@ -52,6 +52,13 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
+def base_url():
+    """Pages are opened by full address. Defined here, pytest-playwright's own fallback fixture (an
+    instance method, which pytest 9 deprecates with a warning) is never used."""
+    return None
+
+
+@pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "locale": "en-US"}
 
@@ -119,5 +126,5 @@ def site(page, site_url, watch):
 def screenshot(page, name: str, **options) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), **options)
+    page.screenshot(path=str(path), animations="disabled", **options)  # no half-finished header transitions
     return path
