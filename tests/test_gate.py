@@ -69,6 +69,24 @@ def test_the_site_lists_only_claims_its_build_ran(tmp_path):
     assert f"{MODULE}: its execution ran 1 claims, but it defines 2; not run: test_defined_too_late" in result.stderr
 
 
+def test_a_failing_claim_in_a_shared_helper_fails_the_build_naming_it(tmp_path):
+    """Helpers (answers/_*.py) are no pages, but their claims run in the build too, and are listed in the ledger."""
+    project = probe(tmp_path, PASSING)
+    helper = project / "answers" / "_shared.py"
+    helper.write_text('def test_helper_holds():\n    """Holds."""\n    assert True\n')
+    (project / "docs" / "claims.md").write_text("# Claims\n\n<!-- qed:claims-ledger -->\n")
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("- Sources: sources.md", "- Sources: sources.md\n- Claims: claims.md"))
+    built = site_build(project)
+    assert built.returncode == 0, built.stderr[-2000:]
+    ledger = (project / "site" / "claims.html").read_text(encoding="utf-8")
+    assert "<strong>2 claims</strong> in 2 modules" in ledger and "<code>test_helper_holds</code>" in ledger
+    helper.write_text('def test_helper_breaks():\n    """Breaks on purpose."""\n    assert 1 == 2\n')
+    result = site_build(project)
+    assert result.returncode == 1
+    assert "shared helper answers/_shared.py: its claims failed: AssertionError: 1 of 1 claims failed: test_helper_breaks" in result.stderr
+
+
 def test_a_build_that_runs_no_proof_lists_no_claim_as_held(tmp_path):
     project = probe(tmp_path, PASSING)
     config = project / "mkdocs.yml"  # make_probe resolved !ENV QED_EXECUTE when it copied the config

@@ -82,6 +82,34 @@ def _write_record(ran: list[dict]) -> None:
         json.dump(record, handle)
 
 
+# A child process that runs the claims of a module that is no notebook (a shared helper such as
+# answers/_models.py) as run_claims does, and records them.
+_RUN_MODULE = "import runpy, sys; from qed.claims import run_claims; run_claims(runpy.run_path(sys.argv[1], run_name='qed_claims'))"
+
+
+class ClaimsFailed(RuntimeError):
+    """A module's claims did not all run and hold; the message is one line."""
+
+
+def run_module_claims(path: Path | str, cwd: Path | str, timeout: float) -> dict:
+    """Run the claims of ``path`` in a child Python (cwd ``cwd``) and return its record (see run_claims)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="qed-claims-") as scratch:
+        record = Path(scratch) / "record.json"
+        env = {**os.environ, RECORD_ENV: str(record)}
+        try:
+            done = subprocess.run([sys.executable, "-c", _RUN_MODULE, str(path)], cwd=cwd, env=env,
+                                  capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise ClaimsFailed(f"{path}: its claims took longer than {timeout:g} s") from None
+        if done.returncode != 0 or not record.exists():
+            last = (done.stderr.strip().splitlines() or done.stdout.strip().splitlines() or ["no output"])[-1]
+            raise ClaimsFailed(f"{path}: its claims failed: {last}")
+        return json.loads(record.read_text(encoding="utf-8"))
+
+
 # --- Reading claims without running them (for the site hooks, the tests and the CLI) ---------------
 
 

@@ -30,6 +30,7 @@ import hashlib
 import html
 import json
 import logging
+import os
 import re
 import shutil
 from collections import Counter
@@ -40,7 +41,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
-from qed.claims import is_helper, proof_module_paths, read_claims
+from qed.claims import ClaimsFailed, is_helper, proof_module_paths, read_claims, run_module_claims
 from qed.glossary import GlossaryError, load_glossary, pages_using, terms_on
 from qed.inventory import load_inventory
 from qed.notebooks import claim_records, error_summary, patch_cell_timeout, prerender
@@ -60,6 +61,7 @@ class _State:
         self.pages: list = []
         self.by_src_uri: dict = {}  # "section/slug.md" -> Page
         self.proofs: list[str] = []  # repository-relative paths of the proof modules
+        self.helpers: list[str] = []  # shared helpers that hold claims of their own (answers/_models.py)
         self.claims: dict[str, list] = {}  # module path (helpers too) -> its claims
         self.question_of: dict = {}  # proof module path -> the page that links to it
         self.answered_by: dict = {}  # source id -> the page whose `sources` name it
@@ -89,6 +91,7 @@ def on_config(config):
     S.claims = {
         path.relative_to(S.root).as_posix(): read_claims(path) for path in sorted(answers.rglob("*.py"))
     }
+    S.helpers = [module for module, claims in S.claims.items() if claims and module not in S.proofs]
     S.question_of = {module: page for page in S.pages for module in page.proof_modules}
     S.answered_by = {sid: page for page in S.pages for sid in page.sources}
     S.css = {}
@@ -150,8 +153,26 @@ def _configure_notebooks(config):
     _prerender(plugin)
     records = claim_records([S.root / module for module in S.proofs], plugin.config)
     S.records = {module: records[S.root / module] for module in S.proofs}
+    S.records.update({module: _helper_record(module, current) for module in S.helpers})
     S.executed = True
     _check_records()
+
+
+def _helper_record(module: str, cache_dir: Path) -> dict:
+    """A shared helper's claims, run in a child process; cached beside the notebooks (same key).
+
+    Not ``*.json``: mkdocs-jupyter evicts every such file of its cache that no page used.
+    """
+    cache = cache_dir / f"helper-{Path(module).stem}.record"
+    if not cache.exists():
+        timeout = float(os.environ.get("QED_TIMEOUT", 120))
+        try:
+            record = run_module_claims(module, cwd=S.root, timeout=timeout)
+        except ClaimsFailed as error:
+            raise PluginError(f"shared helper {error}") from None
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(record), encoding="utf-8")
+    return json.loads(cache.read_text(encoding="utf-8"))
 
 
 def _patch_mkdocs_jupyter():
@@ -186,7 +207,7 @@ def _prerender(plugin):
 
 def _check_records():
     """Every claim a module defines was run by its execution, and held (else the build stops)."""
-    for module in S.proofs:
+    for module in S.proofs + S.helpers:
         ran = [claim["name"] for claim in S.records[module]["claims"]]
         defined = [claim.name for claim in S.claims[module]]
         if ran != defined:
@@ -208,6 +229,8 @@ def on_files(files, config):
         files.append(
             File(module, src_dir=str(S.root), dest_dir=config.site_dir, use_directory_urls=config.use_directory_urls)
         )
+    for module in S.helpers:  # their source, linked from the ledger (mkdocs-jupyter ignores _*.py)
+        files.append(File(module, src_dir=str(S.root), dest_dir=config.site_dir, use_directory_urls=False))
     files.append(File.generated(config, "assets/javascripts/qed-questions.js", content=_questions_js()))
     return files
 
@@ -324,7 +347,7 @@ def counts() -> dict[str, int]:
     inventory = load_inventory()
     return {
         "questions": len(S.pages),
-        "claims": sum(len(claims) for claims in S.claims.values()),
+        "claims": sum(len(S.claims[module]) for module in S.proofs + S.helpers),
         "proofs": len(S.proofs),
         "wrong_answers": sum(len(page.wrong_answers) for page in S.pages),
         "sources_answered": len(S.answered_by.keys() & inventory.keys()),
@@ -414,7 +437,7 @@ def _module_of_claim(question, name: str) -> str:
 
 
 def _claims_ledger(page, files) -> str:
-    total = sum(len(S.claims[m]) for q in S.pages for m in q.proof_modules)
+    total = sum(len(S.claims[m]) for m in S.proofs + S.helpers)
     if not S.executed:
         return (
             f"*This build did not run the proofs (`QED_EXECUTE=false`), so its {total} claims are not listed "
@@ -424,7 +447,7 @@ def _claims_ledger(page, files) -> str:
     without_torch = sum(1 for record in S.records.values() if not record["torch"])
     environment = "; ".join(versions) + (f"; {without_torch} of the modules do not import torch" if without_torch else "")
     out = [
-        f"**{total} claims** in {len(S.records)} proof modules, every one run by this build and held "
+        f"**{total} claims** in {len(S.records)} modules, every one run by this build and held "
         f"({environment}). Each links to its `def` in the executed proof.",
         "",
         "| Section | Questions | Claims |",
@@ -434,6 +457,9 @@ def _claims_ledger(page, files) -> str:
     for section, pages in grouped:
         n = sum(len(S.records[m]["claims"]) for q in pages for m in q.proof_modules)
         out.append(f"| [{section['title']}](#{section['key']}) | {len(pages)} | {n} |")
+    if S.helpers:
+        n = sum(len(S.records[m]["claims"]) for m in S.helpers)
+        out.append(f"| [Shared helpers](#shared-helpers) | | {n} |")
     for section, pages in grouped:
         n = sum(len(S.records[m]["claims"]) for q in pages for m in q.proof_modules)
         out += ["", f"## {section['title']} {{#{section['key']}}}", "", f"{n} claims on {len(pages)} questions.", ""]
@@ -444,6 +470,14 @@ def _claims_ledger(page, files) -> str:
                 out += [f"[`{module}`]({to_module}): {len(record['claims'])} claims, run {record['ran_at']}", ""]
                 out += [f"- {_HELD} [`{c['name']}`]({to_module}#{c['name']}): {c['doc']}" for c in record["claims"]]
                 out.append("")
+    if S.helpers:
+        out += ["", "## Shared helpers {#shared-helpers}", ""]
+        out += ["Modules that the proofs import, with claims of their own, run by this build in a child process.", ""]
+        for module in S.helpers:
+            record = S.records[module]
+            out += [f"[`{module}`]({_link(page, module, files)}) (source): {len(record['claims'])} claims, run {record['ran_at']}", ""]
+            out += [f"- {_HELD} `{c['name']}`: {c['doc']}" for c in record["claims"]]
+            out.append("")
     return "\n".join(out)
 
 

@@ -64,7 +64,11 @@ def test_the_ledger_lists_every_claim_once_and_every_link_lands_on_its_def(site)
         if module_page not in ids:
             ids[module_page] = set(re.findall(r'id="(test_\w+)"', (site / module_page).read_text(encoding="utf-8")))
         assert claim in ids[module_page], f"{module_page}#{claim}"
-    assert f"<strong>{len(expected)} claims</strong>" in ledger
+    helpers = [m for m in sorted((ROOT / "answers").glob("_*.py")) if read_claims(m)]
+    helper_claims = [c.name for m in helpers for c in read_claims(m)]
+    shared = ledger[ledger.index('id="shared-helpers"'):]
+    assert re.findall(r'class="qed-held"[^>]*>✔</span> <code>(test_\w+)</code>', shared) == helper_claims
+    assert f"<strong>{len(expected) + len(helper_claims)} claims</strong>" in ledger
 
 
 def test_the_cli_and_anki_addresses_name_pages_that_exist(site, monkeypatch):
