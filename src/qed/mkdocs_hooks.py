@@ -45,7 +45,7 @@ from qed.claims import ClaimsFailed, is_helper, proof_module_paths, read_claims,
 from qed.glossary import GlossaryError, load_glossary, pages_using, terms_on
 from qed.inventory import load_inventory
 from qed.notebooks import claim_records, error_summary, patch_cell_timeout, prerender
-from qed.pages import LEVELS, PageError, allowed_tags, load_pages, load_sections
+from qed.pages import CLAIM_NAME, LEVELS, PageError, allowed_tags, load_pages, load_sections, normalize_path
 from qed.site_check import scan_site
 from qed.slim import slim_proof_page
 
@@ -510,14 +510,11 @@ def _wrong_answers(page, files) -> str:
             out += [f"### [{question.title}]({to_question}#common-wrong-answers)", ""]
             for wrong in question.wrong_answers:
                 body = _rebase_links(wrong.body, question, page, files)
-                body = _CLAIM.sub(lambda m: _claim_link(question, m.group(1), page, files), body)
+                body = CLAIM_NAME.sub(lambda m: _claim_link(question, m.group(1), page, files), body)
                 out.append(f'??? failure "{wrong.title}"')
                 out += [f"    {line}" if line.strip() else "" for line in body.split("\n")]
                 out.append("")
     return "\n".join(out)
-
-
-_CLAIM = re.compile(r"`(test_\w+)`")
 
 
 def _claim_link(question, name: str, page, files) -> str:
@@ -533,13 +530,7 @@ def _rebase_links(markdown: str, question, page, files) -> str:
         target, anchor = match.group(1), match.group(2) or ""
         if "://" in target or target.startswith(("/", "mailto:")):
             return match.group(0)
-        parts = []
-        for part in (base / target).parts:
-            if part == "..":
-                parts.pop()
-            elif part != ".":
-                parts.append(part)
-        return f"]({_link(page, '/'.join(parts), files)}{anchor})"
+        return f"]({_link(page, normalize_path(base / target), files)}{anchor})"
 
     return _MD_LINK.sub(rebase, markdown)
 

@@ -31,7 +31,7 @@ _FRONT_MATTER = re.compile(r"\A---\n(.*?\n)---\n", re.DOTALL)
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 _ADMONITION = re.compile(r'^(\?\?\?\+?|!!!) (\w+)(?: "(.*)")?\s*$')
-_CLAIM_NAME = re.compile(r"`(test_\w+)`")
+CLAIM_NAME = re.compile(r"`(test_\w+)`")  # a claim cited in Markdown
 _SOURCE_ID = re.compile(r"^S\d\.\d+$")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -96,7 +96,7 @@ class Page:
         for target in _LINK.findall(self.sections.get("Proof", "")):
             target = target.split("#", 1)[0]
             if target.endswith(".py"):
-                found.append(_normalize(base / target))
+                found.append(normalize_path(base / target))
         return found
 
     @property
@@ -108,7 +108,8 @@ class Page:
         return admonitions(self.sections.get("Follow-ups", ""))
 
 
-def _normalize(path: PurePosixPath) -> str:
+def normalize_path(path: PurePosixPath) -> str:
+    """``normalization/../activations/./relu.md`` -> ``activations/relu.md`` (a ``..`` above the top is dropped)."""
     parts: list[str] = []
     for part in path.parts:
         if part == "..":
@@ -121,7 +122,7 @@ def _normalize(path: PurePosixPath) -> str:
 
 def cited_claims(markdown: str) -> list[str]:
     """The claim names written in backticks (`` `test_...` ``) in some Markdown, in order."""
-    return _CLAIM_NAME.findall(markdown)
+    return CLAIM_NAME.findall(markdown)
 
 
 def word_count(text: str) -> int:
