@@ -42,7 +42,7 @@ from mkdocs.structure.files import File
 from mkdocs.utils import get_relative_url
 
 from qed.claims import ClaimsFailed, is_helper, proof_module_paths, read_claims, run_module_claims
-from qed.glossary import GlossaryError, load_glossary, pages_using, terms_on
+from qed.glossary import GlossaryError, load_glossary, pages_using
 from qed.inventory import load_inventory
 from qed.notebooks import claim_records, error_summary, patch_cell_timeout, prerender
 from qed.pages import CLAIM_NAME, LEVELS, PageError, allowed_tags, load_pages, load_sections, normalize_path
@@ -70,6 +70,7 @@ class _State:
         self.records: dict[str, dict] = {}  # proof module path -> what its execution ran (qed.claims)
         self.glossary: list = []  # qed.glossary.Term, in glossary order
         self.term_pages: dict[str, list] = {}  # term key -> the pages that use it
+        self.terms_of: dict[str, list] = {}  # page src_uri -> the terms it uses, in glossary order
 
 
 S = _State()
@@ -100,6 +101,10 @@ def on_config(config):
     except GlossaryError as error:
         raise PluginError(f"bad glossary: {error}") from None
     S.term_pages = pages_using(S.glossary, S.pages)
+    S.terms_of = {page.src_uri: [] for page in S.pages}
+    for term in S.glossary:
+        for user in S.term_pages[term.key]:
+            S.terms_of[user.src_uri].append(term)
     _allow_tags(config)
     _configure_notebooks(config)
     return config
@@ -288,7 +293,7 @@ def _decorate_question(markdown: str, question, page, files) -> str:
             raise PluginError(f"{page.file.src_uri}: '## Proof' links {module}, which does not exist")
         listing += [""] + _claim_listing(module, page, files)
     lines[end:end] = listing + [""]
-    terms = terms_on(question, S.glossary)
+    terms = S.terms_of[question.src_uri]
     if terms:
         to_glossary = _link(page, "glossary.md", files)
         links = " · ".join(f"[{term.en} {term.zh[0]}]({to_glossary}#{term.key})" for term in terms)
@@ -321,11 +326,13 @@ def _claim_listing(module: str, page, files) -> list[str]:
         "{: .qed-held-note }",
         "",
     ]
-    out += [f"- {_HELD} [`{claim['name']}`]({to_module}#{claim['name']}): {claim['doc']}" for claim in claims]
-    return out
+    return out + [_held(claim, to_module) for claim in claims]
 
 
-_HELD = '<span class="qed-held" title="held when this site was built">✔</span>'
+def _held(claim: dict, to_module: str | None) -> str:
+    """A list item: the held mark, the claim's name (linked to its ``def`` when the module is a page), its docstring."""
+    name = f"[`{claim['name']}`]({to_module}#{claim['name']})" if to_module else f"`{claim['name']}`"
+    return f'- <span class="qed-held" title="held when this site was built">✔</span> {name}: {claim["doc"]}'
 
 
 def _expand(marker: str, page, files) -> str:
@@ -400,7 +407,7 @@ def _section_overview(page, files) -> str:
     section = next((s for s in load_sections() if s["key"] == key), None)
     if section is None:
         raise PluginError(f"{page.file.src_uri}: <!-- qed:section --> outside a section folder")
-    pages = sorted((p for p in S.pages if p.section == key), key=lambda p: (p.level, p.title))
+    pages = _section_pages(key)
     out = ["| Question | Level | Sources |", "|---|:-:|---|"] if pages else ["*No question answered here yet.*"]
     if pages:
         out[:0] = [f'<a class="qed-random-link" href="{_random_href(page, section=key)}">Random question from this section</a>', ""]
@@ -419,14 +426,14 @@ def _random_href(page, **query: str) -> str:
     return href + ("?" + "&".join(f"{name}={value}" for name, value in query.items()) if query else "")
 
 
+def _section_pages(key: str) -> list:
+    """A section's question pages, by level, then title (the order of its overview table)."""
+    return sorted((p for p in S.pages if p.section == key), key=lambda p: (p.level, p.title))
+
+
 def _by_section() -> list[tuple[dict, list]]:
-    """(section, its pages by level and title) for every section with pages, in nav order."""
-    out = []
-    for section in load_sections():
-        pages = sorted((p for p in S.pages if p.section == section["key"]), key=lambda p: (p.level, p.title))
-        if pages:
-            out.append((section, pages))
-    return out
+    """(section, its pages) for every section with pages, in nav order."""
+    return [(section, pages) for section in load_sections() if (pages := _section_pages(section["key"]))]
 
 
 def _module_of_claim(question, name: str) -> str:
@@ -453,22 +460,23 @@ def _claims_ledger(page, files) -> str:
         "| Section | Questions | Claims |",
         "|---|---:|---:|",
     ]
-    grouped = _by_section()
-    for section, pages in grouped:
-        n = sum(len(S.records[m]["claims"]) for q in pages for m in q.proof_modules)
+    grouped = [
+        (section, pages, sum(len(S.records[m]["claims"]) for q in pages for m in q.proof_modules))
+        for section, pages in _by_section()
+    ]
+    for section, pages, n in grouped:
         out.append(f"| [{section['title']}](#{section['key']}) | {len(pages)} | {n} |")
     if S.helpers:
         n = sum(len(S.records[m]["claims"]) for m in S.helpers)
         out.append(f"| [Shared helpers](#shared-helpers) | | {n} |")
-    for section, pages in grouped:
-        n = sum(len(S.records[m]["claims"]) for q in pages for m in q.proof_modules)
+    for section, pages, n in grouped:
         out += ["", f"## {section['title']} {{#{section['key']}}}", "", f"{n} claims on {len(pages)} questions.", ""]
         for question in pages:
             out += [f"### [{question.title}]({_link(page, question.src_uri, files)})", ""]
             for module in question.proof_modules:
                 record, to_module = S.records[module], _link(page, module, files)
                 out += [f"[`{module}`]({to_module}): {len(record['claims'])} claims, run {record['ran_at']}", ""]
-                out += [f"- {_HELD} [`{c['name']}`]({to_module}#{c['name']}): {c['doc']}" for c in record["claims"]]
+                out += [_held(claim, to_module) for claim in record["claims"]]
                 out.append("")
     if S.helpers:
         out += ["", "## Shared helpers {#shared-helpers}", ""]
@@ -476,7 +484,7 @@ def _claims_ledger(page, files) -> str:
         for module in S.helpers:
             record = S.records[module]
             out += [f"[`{module}`]({_link(page, module, files)}) (source): {len(record['claims'])} claims, run {record['ran_at']}", ""]
-            out += [f"- {_HELD} `{c['name']}`: {c['doc']}" for c in record["claims"]]
+            out += [_held(claim, None) for claim in record["claims"]]
             out.append("")
     return "\n".join(out)
 
@@ -485,21 +493,17 @@ _MD_LINK = re.compile(r"\]\(([^)\s#]+)(#[^)\s]*)?\)")
 
 
 def _wrong_answers(page, files) -> str:
-    grouped = _by_section()
-    total = sum(len(q.wrong_answers) for _, pages in grouped for q in pages)
+    grouped = [(section, pages, sum(len(q.wrong_answers) for q in pages)) for section, pages in _by_section()]
     out = [
-        f"**{total} wrong answers** in circulation, from {sum(1 for _, ps in grouped for q in ps if q.wrong_answers)} "
+        f"**{sum(n for *_, n in grouped)} wrong answers** in circulation, from "
+        f"{sum(1 for _, pages, _ in grouped for q in pages if q.wrong_answers)} "
         "questions. Each says where it was said, what is true instead, and which claim of the proof refutes it.",
         "",
         "| Section | Wrong answers |",
         "|---|---:|",
     ]
-    out += [
-        f"| [{section['title']}](#{section['key']}) | {sum(len(q.wrong_answers) for q in pages)} |"
-        for section, pages in grouped
-    ]
-    for section, pages in grouped:
-        n = sum(len(q.wrong_answers) for q in pages)
+    out += [f"| [{section['title']}](#{section['key']}) | {n} |" for section, _, n in grouped]
+    for section, pages, n in grouped:
         if not n:
             continue
         out += ["", f"## {section['title']} {{#{section['key']}}}", ""]
