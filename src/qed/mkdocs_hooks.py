@@ -44,7 +44,7 @@ from mkdocs.utils import get_relative_url
 from qed.claims import ClaimsFailed, is_helper, proof_module_paths, read_claims, run_module_claims
 from qed.glossary import GlossaryError, load_glossary, pages_using
 from qed.inventory import load_inventory
-from qed.notebooks import claim_records, error_summary, patch_cell_timeout, prerender
+from qed.notebooks import error_summary, patch_cell_timeout, prerender
 from qed.pages import CLAIM_NAME, LEVELS, PageError, allowed_tags, load_pages, load_sections, normalize_path
 from qed.site_check import scan_site
 from qed.slim import slim_proof_page
@@ -155,8 +155,7 @@ def _configure_notebooks(config):
             else:
                 old.unlink()
     plugin.config["cache_dir"] = str(current)
-    _prerender(plugin)
-    records = claim_records([S.root / module for module in S.proofs], plugin.config)
+    records = _prerender(plugin)
     S.records = {module: records[S.root / module] for module in S.proofs}
     S.records.update({module: _helper_record(module, current) for module in S.helpers})
     S.executed = True
@@ -203,11 +202,12 @@ def _failed(module: Path, summary: str) -> str:
     return f"proof module {module.resolve().relative_to(S.root).as_posix()} failed while executing: {summary}"
 
 
-def _prerender(plugin):
-    """Execute the proofs missing from the cache in parallel (QED_JOBS, default: every core)."""
-    failures = prerender([S.root / module for module in S.proofs], plugin.config)
+def _prerender(plugin) -> dict[Path, dict]:
+    """Execute the proofs missing from the cache in parallel (QED_JOBS, default: every core); their claims records."""
+    failures, records = prerender([S.root / module for module in S.proofs], plugin.config)
     if failures:
         raise PluginError("; ".join(_failed(module, summary) for module, summary in failures.items()))
+    return records
 
 
 def _check_records():

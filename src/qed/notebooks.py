@@ -8,7 +8,7 @@
   a time, and writes them into that cache in its own format; mkdocs-jupyter then renders each page
   from the cache. It executes one notebook at a time otherwise, which dominates a cold build.
   Each cache entry also keeps the record of the claims that execution ran (``qed.claims``), which
-  :func:`claim_records` reads back for the pages.
+  :func:`prerender` returns for the pages.
 """
 
 from __future__ import annotations
@@ -77,8 +77,8 @@ def error_summary(error: Exception) -> str:
     return f"{type(error).__name__}: {text[0] if text else ''}"
 
 
-def _render(job: tuple[str, dict, int, str]) -> str | None:
-    """Execute and render one notebook into the cache file; return an error line or None."""
+def _render(job: tuple[str, dict, int, str]) -> tuple[str | None, dict | None]:
+    """Execute and render one notebook into the cache file; return (an error line, None) or (None, its claims record)."""
     from mkdocs_jupyter import convert
     from mkdocs_jupyter.plugin import _get_nb_toc_tokens
 
@@ -91,14 +91,14 @@ def _render(job: tuple[str, dict, int, str]) -> str | None:
         try:
             body = convert.nb2html(path, execute=True, **options)
         except Exception as error:  # CellExecutionError, CellTimeoutError, DeadKernelError, ...
-            return error_summary(error)
+            return error_summary(error), None
         finally:
             if previous is None:
                 os.environ.pop(RECORD_ENV, None)
             else:
                 os.environ[RECORD_ENV] = previous
         if not record_path.exists():
-            return "its last cell did not run the claims (run_claims(globals()) under if __name__ == '__main__')"
+            return "its last cell did not run the claims (run_claims(globals()) under if __name__ == '__main__')", None
         record = json.loads(record_path.read_text(encoding="utf-8"))
     toc_tokens, title = _get_nb_toc_tokens(path, toc_depth)
     target = Path(cache_path)
@@ -107,7 +107,7 @@ def _render(job: tuple[str, dict, int, str]) -> str | None:
     entry = {"content": body, "toc_tokens": toc_tokens, "title": title, "qed_claims": record}
     partial.write_text(json.dumps(entry), encoding="utf-8")
     partial.replace(target)  # never a half-written cache entry
-    return None
+    return None, record
 
 
 def _cache_path(module: Path, plugin_config) -> Path:
@@ -124,40 +124,37 @@ def _record(cache_path: Path) -> dict | None:
         return None
 
 
-def prerender(modules: list[Path], plugin_config, jobs: int | None = None) -> dict[Path, str]:
-    """Fill mkdocs-jupyter's cache for ``modules``, ``jobs`` at a time; return {module: error} for failures.
+def prerender(modules: list[Path], plugin_config, jobs: int | None = None) -> tuple[dict[Path, str], dict[Path, dict]]:
+    """Fill mkdocs-jupyter's cache for ``modules``, ``jobs`` at a time.
 
-    An entry without a claims record (written by mkdocs-jupyter itself) is executed again.
+    Returns ({module: error line} for the failures, {module: claims record} for the others). An entry
+    without a claims record (written by mkdocs-jupyter itself) is executed again.
     """
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     options = {name: plugin_config[name] for name in NB2HTML_OPTIONS}
-    todo = []
+    records, todo = {}, []
     for module in modules:
         cache_path = _cache_path(module, plugin_config)
-        if _record(cache_path) is None:
+        record = _record(cache_path)
+        if record is None:
             todo.append((module, (str(module), options, plugin_config["toc_depth"], str(cache_path))))
-    if not todo:
-        return {}
+        else:
+            records[module] = record
     jobs = jobs or int(os.environ.get("QED_JOBS", os.cpu_count() or 1))
-    if jobs <= 1 or len(todo) == 1:
+    if jobs <= 1 or len(todo) <= 1:
         results = [_render(job) for _, job in todo]
     else:
         with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=get_context("spawn")) as pool:
             results = list(pool.map(_render, [job for _, job in todo]))
-    return {module: error for (module, _), error in zip(todo, results) if error}
-
-
-def claim_records(modules: list[Path], plugin_config) -> dict[Path, dict]:
-    """What each module's execution for this site ran: {module: record}, after :func:`prerender`."""
-    records = {}
-    for module in modules:
-        record = _record(_cache_path(module, plugin_config))
-        if record is None:
-            raise LookupError(f"{module}: no executed output in the cache after prerender")
-        records[module] = record
-    return records
+    failures = {}
+    for (module, _), (error, record) in zip(todo, results):
+        if error:
+            failures[module] = error
+        else:
+            records[module] = record
+    return failures, records
 
 
 def main(argv: list[str]) -> int:
