@@ -15,8 +15,7 @@ none) and changes four things there, nothing outside it:
   (its loader is already removed by the hooks, so there is nothing it could style).
 
 Stdlib only and regex-based: nbconvert's output is regular (BeautifulSoup re-serialized by
-mkdocs-jupyter); the 72 sample pages take about 0.1 s together. ``python -m qed.slim SITE_DIR``
-prints each notebook page's size before and after.
+mkdocs-jupyter); the 72 proof pages take about 0.1 s together.
 """
 
 from __future__ import annotations
@@ -172,43 +171,3 @@ def _unwrap_unstyled_spans(match: re.Match) -> str:
 
 def _is_copy_script(script: str) -> bool:
     return any(marker in script for marker in _COPY_SCRIPT_MARKERS)
-
-
-def _main(argv: list[str]) -> None:
-    """``python -m qed.slim SITE_DIR``: every notebook page's size before and after, as a table."""
-    import statistics
-    import sys
-    import time
-    from pathlib import Path
-
-    if len(argv) != 1:
-        sys.exit("usage: python -m qed.slim SITE_DIR")
-    site = Path(argv[0])
-    pages = [p for p in sorted(site.rglob("*.html")) if 'class="jupyter-wrapper"' in p.read_text(encoding="utf-8")]
-    if not pages:
-        sys.exit(f"{site}: no notebook page (no HTML file with a jupyter-wrapper)")
-    rows, elapsed = [], 0.0
-    for path in pages:
-        text = path.read_text(encoding="utf-8")
-        began = time.perf_counter()
-        slim, images = slim_proof_page(text, lambda name: f"assets/plots/{name}")
-        elapsed += time.perf_counter() - began
-        rows.append((path.relative_to(site).as_posix(), len(text.encode()), len(slim.encode()), images))
-    width = max(len(row[0]) for row in rows)
-    print(f"{'page':<{width}}  {'before':>9}  {'after':>9}  images")
-    for page, before, after, images in rows:
-        sizes = ", ".join(f"{len(data) / 1000:.1f} kB" for data in images.values())
-        print(f"{page:<{width}}  {before / 1000:7.1f}kB  {after / 1000:7.1f}kB  {len(images)} {sizes}")
-    for label, column in (("before", 1), ("after", 2)):
-        values = [row[column] for row in rows]
-        print(
-            f"{label}: max {max(values) / 1000:.1f} kB, median {statistics.median(values) / 1000:.1f} kB, "
-            f"total {sum(values) / 1e6:.2f} MB"
-        )
-    print(f"{len(rows)} pages slimmed in {elapsed * 1000:.0f} ms")
-
-
-if __name__ == "__main__":
-    import sys
-
-    _main(sys.argv[1:])
