@@ -7,9 +7,11 @@
   const SCOPE_KEY = "qed.random"
   const root = document.documentElement
 
+  // localStorage / sessionStorage, or a stand-in that keeps nothing where the browser refuses storage.
   function storage(kind) {
-    try { return kind === "local" ? window.localStorage : window.sessionStorage } catch (e) { return null }
+    try { return kind === "local" ? window.localStorage : window.sessionStorage } catch (e) { return NO_STORAGE }
   }
+  const NO_STORAGE = { getItem: () => null, setItem: () => {}, removeItem: () => {} }
 
   // Material's config: `base` is the relative path from this page to the site root.
   function siteBase() {
@@ -46,6 +48,12 @@
     return scope.section ? "section=" + scope.section : scope.tag ? "tag=" + scope.tag : ""
   }
 
+  // How a scope reads on the "Next random question" button: the section's title, or #tag.
+  function scopeLabel(scope) {
+    if (scope.section) return window.QED_QUESTIONS.sections[scope.section] || scope.section
+    return scope.tag ? "#" + scope.tag : ""
+  }
+
   // random.html?section=KEY | ?tag=TAG | ?pick=any: remember the scope, go to a question in it.
   function followRandomPage() {
     const params = new URLSearchParams(window.location.search)
@@ -59,7 +67,7 @@
       document.querySelector(".qed-random-page").prepend(note)
       return
     }
-    storage("session") && storage("session").setItem(SCOPE_KEY, scopeText(scope))
+    storage("session").setItem(SCOPE_KEY, scopeText(scope))
     window.location.replace(url)
   }
 
@@ -69,7 +77,7 @@
 
   function setQuiz(on) {
     root.classList.toggle("qed-quiz", on)
-    storage("local") && storage("local").setItem(QUIZ_KEY, on ? "on" : "off")
+    storage("local").setItem(QUIZ_KEY, on ? "on" : "off")
     const toggle = document.querySelector(".qed-quiz-toggle")
     if (toggle) {
       toggle.setAttribute("aria-pressed", String(on))
@@ -104,7 +112,7 @@
       const url = randomUrl({})
       if (!url) return
       event.preventDefault()
-      storage("session") && storage("session").removeItem(SCOPE_KEY)
+      storage("session").removeItem(SCOPE_KEY)
       window.location.href = url
     })
 
@@ -158,10 +166,10 @@
     window.addEventListener("hashchange", followHash)
     followHash()
 
-    const scope = parseScope((storage("session") && storage("session").getItem(SCOPE_KEY)) || "")
+    const scope = parseScope(storage("session").getItem(SCOPE_KEY) || "")
     const next = document.createElement("a")
     next.className = "md-button md-button--primary qed-next"  // filled: the outlined button is dark indigo on slate's dark grey
-    next.textContent = "Next random question" + (scopeText(scope) ? " (" + (scope.section ? (window.QED_QUESTIONS.sections[scope.section] || scope.section) : "#" + scope.tag) + ")" : "")
+    next.textContent = "Next random question" + (scopeLabel(scope) ? " (" + scopeLabel(scope) + ")" : "")
     next.href = new URL("random.html?" + (scopeText(scope) || "pick=any"), siteBase()).href
     answer.append(next)
   }
